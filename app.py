@@ -1,0 +1,50 @@
+"""The Sampark app factory. ``python app.py`` serves the app for development."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+import callqueue
+import ivr
+import telephony
+from core import config, database, health, logs, redis_client
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Create and configure the app."""
+    app = Flask(__name__, instance_relative_config=True)
+    config.load(app, test_config)
+    register_proxy(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_commands(app)
+    return app
+
+
+def register_proxy(app: Flask) -> None:
+    # Behind a TLS-terminating proxy, request.url must be the https:// URL Twilio signed.
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1)  # type: ignore[method-assign]
+
+
+def register_extensions(app: Flask) -> None:
+    logs.init_app(app)
+    database.init_app(app)
+    redis_client.init_app(app)
+    telephony.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    health.init_app(app)
+    ivr.init_app(app)
+
+
+def register_commands(app: Flask) -> None:
+    callqueue.init_app(app)
+
+
+if __name__ == "__main__":
+    create_app().run(port=int(os.environ.get("PORT", "5000")), debug=True)

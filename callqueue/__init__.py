@@ -1,0 +1,16 @@
+"""Background work on RQ and Redis: queues, jobs, the retry and calling-hours policy, the worker.
+
+Work is recorded in SQL first and reaches Redis second, so a Redis outage delays work but
+never loses it: ``callqueue.sweep`` finds recorded work that never reached a queue.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register the ``flask queue`` commands."""
+    from callqueue.cli import queue_cli
+
+    app.cli.add_command(queue_cli)

@@ -1,0 +1,58 @@
+"""``flask queue …``: the RQ worker, the sweeper and a look at the queues."""
+
+from __future__ import annotations
+
+import time
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from redis.exceptions import RedisError
+from rq import Worker
+
+from callqueue.context import bind_app
+from callqueue.queues import ALL_QUEUES, get_queue
+from callqueue.sweep import sweep
+from core.redis_client import redis_client
+
+queue_cli = AppGroup("queue", help="Background work: the RQ worker, the sweeper, queue sizes.")
+
+
+@queue_cli.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@click.argument("queues", nargs=-1)
+def worker_command(burst: bool, queues: tuple[str, ...]) -> None:
+    """Run an RQ worker (with the scheduler that retries and delayed jobs need)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    bind_app(app)
+    names = queues or ALL_QUEUES
+    worker = Worker([get_queue(name) for name in names], connection=redis_client())
+    click.echo(f"worker on {', '.join(names)} (Redis {redis_client().connection_pool})")
+    worker.work(burst=burst, with_scheduler=True)
+
+
+@queue_cli.command("sweep")
+@click.option("--every", type=float, default=0, help="Repeat every N seconds (0: once).")
+def sweep_command(every: float) -> None:
+    """Queue recorded work that never reached Redis; expire old callbacks."""
+    while True:
+        report = sweep()
+        if not every or report.requeued or report.expired or report.unstuck:
+            click.echo(
+                f"requeued {report.requeued}, already queued {report.already_queued}, "
+                f"unstuck {report.unstuck}, expired {report.expired}"
+                + (", Redis down" if report.redis_down else "")
+            )
+        if not every:
+            return
+        time.sleep(every)
+
+
+@queue_cli.command("info")
+def info_command() -> None:
+    """Print how many jobs wait on each queue."""
+    try:
+        for name in ALL_QUEUES:
+            click.echo(f"{name:12} {get_queue(name).count:8}")
+    except RedisError as exc:
+        raise click.ClickException(f"Redis is unreachable: {exc}") from exc

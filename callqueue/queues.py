@@ -1,0 +1,77 @@
+"""The RQ queues, named by concern, and enqueueing that survives a Redis outage."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from flask import current_app
+from redis.exceptions import RedisError
+from rq import Queue, Retry
+
+from core.redis_client import redis_client
+
+log = logging.getLogger("sampark.callqueue")
+
+SMS_QUEUE = "sms"
+"""Outgoing SMS: acknowledgements, demand notes, notices."""
+
+CALLS_QUEUE = "calls"
+"""Outgoing calls: operator bridges, retries."""
+
+CAMPAIGNS_QUEUE = "campaigns"
+"""Outbound announcement campaigns, paced."""
+
+MAINTENANCE_QUEUE = "maintenance"
+"""Housekeeping: reconciliation and expiry."""
+
+ALL_QUEUES = (SMS_QUEUE, CALLS_QUEUE, CAMPAIGNS_QUEUE, MAINTENANCE_QUEUE)
+"""Every queue, in the order a worker takes from them."""
+
+REDIS_PAUSE_SECONDS = 5.0
+"""After Redis fails, skip it for this long: the work is recorded, and the sweep catches up."""
+
+PAUSE_KEY = "redis_paused_until"
+"""Where in ``app.extensions`` the end of the current pause is kept (monotonic seconds)."""
+
+
+def get_queue(name: str) -> Queue:
+    """Return the named queue on the app's Redis."""
+    return Queue(name, connection=redis_client())
+
+
+def enqueue(
+    queue_name: str,
+    func: Callable[..., Any],
+    *args: Any,
+    job_id: str,
+    retry: Retry | None = None,
+) -> bool:
+    """Put a job on a queue; return False (and log) when Redis is down instead of raising.
+
+    Callers record their work in SQL before calling this, so a False here only delays it.
+    """
+    extensions = current_app.extensions
+    if time.monotonic() < extensions.get(PAUSE_KEY, 0.0):
+        return False
+    try:
+        get_queue(queue_name).enqueue_call(
+            func,
+            args=args,
+            job_id=job_id,
+            retry=retry,
+            result_ttl=current_app.config.get("RQ_RESULT_TTL", 3600),
+            failure_ttl=current_app.config.get("RQ_FAILURE_TTL", 7 * 24 * 3600),
+        )
+    except RedisError as exc:
+        extensions[PAUSE_KEY] = time.monotonic() + REDIS_PAUSE_SECONDS
+        log.warning("Redis unreachable (%s): %s waits for the sweep", type(exc).__name__, job_id)
+        return False
+    return True
+
+
+def reset_redis_pause() -> None:
+    """Forget an earlier Redis failure (the sweep calls this when Redis answers again)."""
+    current_app.extensions.pop(PAUSE_KEY, None)

@@ -1,0 +1,201 @@
+"""SMS: the template catalogue, recording a message, and the job that sends it."""
+
+from __future__ import annotations
+
+import logging
+import tomllib
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from rq import Retry
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from callqueue.context import app_job
+from callqueue.queues import SMS_QUEUE, enqueue
+from core.config import split_list
+from core.database import insert_for
+from core.extensions import db
+from core.models import MessageStatus, OutboundMessage, utcnow
+from core.phone import mask
+from telephony import provider
+from telephony.exceptions import PermanentTelephonyError, TransientTelephonyError
+
+log = logging.getLogger("sampark.sms")
+
+DEFAULT_TEMPLATES_FILE = Path(__file__).with_name("sms_templates.toml")
+
+
+class TemplateError(LookupError):
+    """A template key or language that the catalogue does not have, or a missing value."""
+
+
+@dataclass(frozen=True)
+class SmsTemplate:
+    """One template: its texts by language and its DLT template id."""
+
+    key: str
+    texts: dict[str, str]
+    dlt_template_id: str | None
+
+    def render(self, language: str, values: dict[str, Any]) -> str:
+        """Fill the template in ``language``."""
+        try:
+            return self.texts[language].format_map(values)
+        except KeyError as exc:
+            raise TemplateError(f"template {self.key!r} lacks {exc.args[0]!r}") from exc
+
+
+@lru_cache(maxsize=8)
+def _read_catalogue(path: str) -> dict[str, dict[str, Any]]:
+    with open(path, "rb") as handle:
+        return tomllib.load(handle)
+
+
+def template(key: str) -> SmsTemplate:
+    """Return a template from the catalogue, with its DLT id from the settings when set."""
+    config = current_app.config
+    catalogue = _read_catalogue(str(config["SMS_TEMPLATES_FILE"] or DEFAULT_TEMPLATES_FILE))
+    if key not in catalogue:
+        raise TemplateError(f"no SMS template {key!r}")
+    entry = catalogue[key]
+    texts = {lang: text for lang, text in entry.items() if lang != "dlt_template_id"}
+    dlt_id = config.get(f"DLT_TEMPLATE_{key.upper()}") or entry.get("dlt_template_id") or None
+    return SmsTemplate(key, texts, dlt_id)
+
+
+def common_values() -> dict[str, str]:
+    """Return the values every template may use (the DISCOM's names, calling hours)."""
+    config = current_app.config
+    opens, closes = config["CALLING_HOURS"].split("-")
+    return {
+        "discom_hi": config.get("DISCOM_NAME_HI", "बिजली कॉल सेंटर"),
+        "discom_en": config.get("DISCOM_NAME_EN", "Electricity call centre"),
+        "opens": opens.strip(),
+        "closes": closes.strip(),
+    }
+
+
+def record_message(
+    session: Session,
+    *,
+    key: str,
+    to: str,
+    language: str,
+    values: dict[str, Any] | None = None,
+    callback_id: int | None = None,
+) -> int | None:
+    """Record an SMS to send, in the caller's transaction; return its id.
+
+    Returns None when this callback already has a message of this template, so that running
+    the same step twice never sends twice.
+    """
+    tmpl = template(key)
+    language = language if language in tmpl.texts else current_app.config["DEFAULT_LANGUAGE"]
+    body = tmpl.render(language, {**common_values(), **(values or {})})
+    now = utcnow()
+    statement = (
+        insert_for(session, OutboundMessage.__table__)
+        .values(
+            to=to,
+            template=key,
+            language=language,
+            body=body,
+            dlt_template_id=tmpl.dlt_template_id,
+            callback_id=callback_id,
+            status=MessageStatus.QUEUED,
+            attempts=0,
+            created_at=now,
+            next_attempt_at=now,
+        )
+        .on_conflict_do_nothing()
+        .returning(OutboundMessage.id)
+    )
+    return session.execute(statement).scalar_one_or_none()
+
+
+def backoff_seconds() -> list[int]:
+    """Return the waits between attempts, one per retry."""
+    waits = [int(item) for item in split_list(current_app.config["SMS_RETRY_BACKOFF"])]
+    retries = max(current_app.config["SMS_MAX_ATTEMPTS"] - 1, 0)
+    # Too few waits given: the last one repeats.
+    return [waits[min(i, len(waits) - 1)] for i in range(retries)] if waits else [60] * retries
+
+
+def job_id(message_id: int) -> str:
+    """Return the RQ job id of a message's send job (one per message, whatever the attempt)."""
+    return f"sms-{message_id}"
+
+
+def enqueue_message(message_id: int) -> bool:
+    """Queue the send job of a recorded message; False when Redis is down (the sweep retries)."""
+    waits = backoff_seconds()
+    retry = Retry(max=len(waits), interval=waits) if waits else None
+    return enqueue(SMS_QUEUE, send_message, message_id, job_id=job_id(message_id), retry=retry)
+
+
+@app_job
+def send_message(message_id: int) -> str:
+    """Send one recorded SMS; safe to run twice, and raises only to ask RQ for a retry."""
+    claimed = db.session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.id == message_id, OutboundMessage.status == MessageStatus.QUEUED)
+        # While sending, next_attempt_at says when this attempt began (the sweep reads it).
+        .values(
+            status=MessageStatus.SENDING,
+            attempts=OutboundMessage.attempts + 1,
+            next_attempt_at=utcnow(),
+        )
+    ).rowcount
+    db.session.commit()
+    if not claimed:
+        return "not queued (sent already, held by another worker, or gone)"
+    message = db.session.get(OutboundMessage, message_id)
+    assert message is not None  # claimed just now
+    config = current_app.config
+    try:
+        receipt = provider().send_sms(
+            message.to,
+            message.body,
+            sender=config["SMS_FROM"],
+            status_callback=_status_callback_url(),
+            dlt_template_id=message.dlt_template_id,
+        )
+    except TransientTelephonyError as exc:
+        if message.attempts >= config["SMS_MAX_ATTEMPTS"]:
+            _finish(message, MessageStatus.FAILED, error=str(exc))
+            log.error("SMS %s to %s failed for good: %s", message_id, mask(message.to), exc)
+            return "failed"
+        waits = backoff_seconds()
+        wait = waits[min(message.attempts - 1, len(waits) - 1)] if waits else 60
+        message.status = MessageStatus.QUEUED
+        message.error = str(exc)
+        message.next_attempt_at = utcnow() + timedelta(seconds=wait)
+        db.session.commit()
+        log.warning("SMS %s to %s will be retried: %s", message_id, mask(message.to), exc)
+        raise
+    except PermanentTelephonyError as exc:
+        _finish(message, MessageStatus.FAILED, error=str(exc))
+        log.error("SMS %s to %s refused: %s", message_id, mask(message.to), exc)
+        return "refused"
+    message.provider = receipt.provider
+    message.provider_sid = receipt.sid
+    message.sent_at = utcnow()
+    _finish(message, MessageStatus.SENT, error=None)
+    log.info("SMS %s sent to %s via %s", message_id, mask(message.to), receipt.provider)
+    return "sent"
+
+
+def _finish(message: OutboundMessage, status: MessageStatus, *, error: str | None) -> None:
+    message.status = status
+    message.error = error
+    db.session.commit()
+
+
+def _status_callback_url() -> str | None:
+    base = current_app.config["PUBLIC_BASE_URL"]
+    return f"{base.rstrip('/')}/sms/status" if base else None

@@ -1,0 +1,116 @@
+"""Housekeeping: send recorded work that never reached Redis, close callbacks that expired."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from redis.exceptions import RedisError
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+from sqlalchemy import select, update
+
+from callqueue.queues import reset_redis_pause
+from callqueue.sms import enqueue_message, job_id
+from core.extensions import db
+from core.models import Callback, CallbackStatus, MessageStatus, OutboundMessage, utcnow
+from core.redis_client import redis_client
+
+log = logging.getLogger("sampark.sweep")
+
+STUCK_SENDING_AFTER = timedelta(minutes=10)
+"""A message held this long by a worker belongs to a worker that died: queue it again."""
+
+BATCH_SIZE = 500
+"""Messages looked at per sweep; the next sweep takes the rest."""
+
+_LIVE_JOB_STATUSES = {
+    JobStatus.QUEUED,
+    JobStatus.STARTED,
+    JobStatus.SCHEDULED,
+    JobStatus.DEFERRED,
+}
+
+
+@dataclass
+class SweepReport:
+    """What one sweep did."""
+
+    requeued: int = 0
+    already_queued: int = 0
+    unstuck: int = 0
+    expired: int = 0
+    redis_down: bool = False
+
+
+def sweep() -> SweepReport:
+    """Run every housekeeping step once; safe to run on several hosts at the same time."""
+    report = SweepReport()
+    report.expired = expire_callbacks()
+    report.unstuck = unstick_messages()
+    try:
+        redis_client().ping()
+    except RedisError:
+        report.redis_down = True
+        log.warning("sweep: Redis is down; recorded work waits")
+        return report
+    reset_redis_pause()
+    report.requeued, report.already_queued = requeue_messages()
+    return report
+
+
+def expire_callbacks() -> int:
+    """Close, as expired, pending callbacks with no missed call for the configured hours."""
+    cutoff = utcnow() - timedelta(hours=current_app.config["CALLBACK_EXPIRY_HOURS"])
+    result = db.session.execute(
+        update(Callback)
+        .where(Callback.status == CallbackStatus.PENDING, Callback.last_missed_at < cutoff)
+        .values(status=CallbackStatus.EXPIRED, closed_at=utcnow())
+    )
+    db.session.commit()
+    return result.rowcount
+
+
+def unstick_messages() -> int:
+    """Queue again the messages a dead worker held."""
+    cutoff = utcnow() - STUCK_SENDING_AFTER
+    result = db.session.execute(
+        update(OutboundMessage)
+        .where(
+            OutboundMessage.status == MessageStatus.SENDING,
+            OutboundMessage.next_attempt_at < cutoff,
+        )
+        .values(status=MessageStatus.QUEUED, next_attempt_at=utcnow())
+    )
+    db.session.commit()
+    return result.rowcount
+
+
+def requeue_messages() -> tuple[int, int]:
+    """Enqueue queued messages whose job is not in Redis; return (enqueued, already there)."""
+    grace = timedelta(seconds=current_app.config["RECONCILE_AFTER_SECONDS"])
+    overdue = db.session.scalars(
+        select(OutboundMessage.id)
+        .where(
+            OutboundMessage.status == MessageStatus.QUEUED,
+            OutboundMessage.next_attempt_at <= utcnow() - grace,
+        )
+        .order_by(OutboundMessage.next_attempt_at)
+        .limit(BATCH_SIZE)
+    ).all()
+    connection = redis_client()
+    requeued = already = 0
+    for message_id in overdue:
+        try:
+            status = Job.fetch(job_id(message_id), connection=connection).get_status()
+        except NoSuchJobError:
+            status = None
+        if status in _LIVE_JOB_STATUSES:
+            already += 1
+        elif enqueue_message(message_id):
+            requeued += 1
+    if requeued:
+        log.info("sweep: queued %d recorded message(s) that had not reached Redis", requeued)
+    return requeued, already

@@ -1,0 +1,112 @@
+"""Settings: defaults, environment variables and the checks that run at start."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+
+DEFAULTS: dict[str, Any] = {
+    # Database and Redis; empty means "the development default" (SQLite file, embedded Redis).
+    "DATABASE_URL": "",
+    "REDIS_URL": "",
+    # Twilio. With no account SID and token, SMS and calls go to the outbox table.
+    "TWILIO_ACCOUNT_SID": "",
+    "TWILIO_AUTH_TOKEN": "",
+    "TWILIO_API_BASE_URL": "",
+    "TWILIO_VALIDATE_SIGNATURES": True,
+    "PUBLIC_BASE_URL": "",
+    # Numbers of the DISCOM.
+    "SMS_FROM": "",
+    "CALLER_ID": "",
+    "DEFAULT_REGION": "IN",
+    "ALLOWED_REGIONS": "IN",
+    # Language of a caller we know nothing about, and numbers that imply another one.
+    "DEFAULT_LANGUAGE": "hi",
+    "LANGUAGE_BY_DIALLED_NUMBER": "",
+    # Missed-call intake.
+    "MISSED_CALLS_PER_HOUR_LIMIT": 10,
+    "CALLBACK_DEFAULT_PRIORITY": 0,
+    "CALLBACK_EXPIRY_HOURS": 72,
+    # Calling hours in Asia/Kolkata: "HH:MM-HH:MM", weekday names off, dates off.
+    "CALLING_HOURS": "09:00-21:00",
+    "CALLING_DAYS_OFF": "",
+    "CALLING_HOLIDAYS": "",
+    "TIMEZONE": "Asia/Kolkata",
+    # SMS sending: attempts in all and the waits between them, in seconds.
+    "SMS_MAX_ATTEMPTS": 5,
+    "SMS_RETRY_BACKOFF": "10,30,120,600",
+    # Work recorded in SQL that has not reached Redis after this long is queued again.
+    "RECONCILE_AFTER_SECONDS": 60,
+    # The SMS template catalogue and DLT template ids (``DLT_TEMPLATE_<KEY>`` overrides).
+    "SMS_TEMPLATES_FILE": "",
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "SECRET_KEY": "",
+}
+
+# Settings that arrive as text from the environment but are used as numbers or flags.
+_INTEGERS = {
+    "MISSED_CALLS_PER_HOUR_LIMIT",
+    "CALLBACK_DEFAULT_PRIORITY",
+    "CALLBACK_EXPIRY_HOURS",
+    "SMS_MAX_ATTEMPTS",
+    "RECONCILE_AFTER_SECONDS",
+    "MAX_CONTENT_LENGTH",
+}
+_FLAGS = {"TWILIO_VALIDATE_SIGNATURES"}
+_FALSE_WORDS = {"0", "false", "no", "off", ""}
+
+
+def load(app: Flask, test_config: dict[str, Any] | None) -> None:
+    """Fill ``app.config`` from the defaults, the environment and ``test_config``, in that order."""
+    app.config.from_mapping(DEFAULTS)
+    if test_config is None:
+        for key in DEFAULTS:
+            if key in os.environ:
+                app.config[key] = os.environ[key]
+        # SAMPARK_* variables reach any other setting (e.g. SAMPARK_DLT_TEMPLATE_MISSED_CALL_ACK).
+        app.config.from_prefixed_env("SAMPARK")
+    else:
+        app.config.from_mapping(test_config)
+    _coerce(app.config)
+    if not app.config["DATABASE_URL"]:
+        os.makedirs(app.instance_path, exist_ok=True)
+        app.config["DATABASE_URL"] = f"sqlite:///{os.path.join(app.instance_path, 'sampark.db')}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["DATABASE_URL"])
+    if not app.config["SECRET_KEY"]:
+        if not (app.debug or app.testing or os.environ.get("SAMPARK_DEV")):
+            app.logger.warning("SECRET_KEY is not set: sessions will not survive a restart")
+        app.config["SECRET_KEY"] = os.urandom(32).hex()
+
+
+def _coerce(config: dict[str, Any]) -> None:
+    for key in _INTEGERS:
+        config[key] = int(config[key])
+    for key in _FLAGS:
+        value = config[key]
+        if isinstance(value, str):
+            config[key] = value.strip().lower() not in _FALSE_WORDS
+
+
+def normalise_database_url(url: str) -> str:
+    """Make a ``postgresql://`` URL use psycopg 3, the driver the project installs."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def split_list(value: str | list[str] | tuple[str, ...]) -> list[str]:
+    """Split a comma-separated setting into its trimmed, non-empty items."""
+    if isinstance(value, list | tuple):
+        return [str(item).strip() for item in value if str(item).strip()]
+    return [item.strip() for item in str(value).split(",") if item.strip()]
+
+
+def mapping_setting(value: str | dict[str, str]) -> dict[str, str]:
+    """Read a ``key=value,key=value`` setting (or a dict) into a dict."""
+    if isinstance(value, dict):
+        return dict(value)
+    pairs = (item.split("=", 1) for item in split_list(value) if "=" in item)
+    return {key.strip(): val.strip() for key, val in pairs}

@@ -1,0 +1,185 @@
+"""The shared SQL records: missed calls, callbacks, outgoing messages, the block list."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.extensions import db
+
+
+def utcnow() -> datetime:
+    """Return the current time, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back timezone-aware.
+
+    SQLite keeps no zone, so without this a value would come back naive there and aware on
+    PostgreSQL; comparing the two raises.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+PHONE = String(20)
+"""An E.164 phone number (at most 15 digits and the plus)."""
+
+
+class MissedCallOutcome(StrEnum):
+    """What became of one missed call."""
+
+    QUEUED = "queued"  # opened a new callback
+    MERGED = "merged"  # joined the caller's open callback
+    WITHHELD = "withheld"  # no caller ID
+    INVALID = "invalid"  # a caller ID that is not a usable number
+    NOT_ALLOWED = "not_allowed"  # a number from a country we do not call
+    BLOCKED = "blocked"  # on the block list
+    RATE_LIMITED = "rate_limited"  # too many missed calls in the last hour
+
+
+class CallbackStatus(StrEnum):
+    """Where a callback stands. The open ones are in ``OPEN_CALLBACK_STATUSES``."""
+
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    CALLING = "calling"
+    DONE = "done"
+    EXPIRED = "expired"
+    UNREACHABLE = "unreachable"
+
+
+OPEN_CALLBACK_STATUSES = (CallbackStatus.PENDING, CallbackStatus.CLAIMED, CallbackStatus.CALLING)
+"""Statuses in which a callback still waits on the call centre; a number has one at most."""
+
+
+class MessageStatus(StrEnum):
+    """Where an outgoing SMS stands."""
+
+    QUEUED = "queued"  # recorded, waiting for a worker (or for its next attempt)
+    SENDING = "sending"  # a worker holds it
+    SENT = "sent"  # the provider (or the outbox) took it
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"
+    FAILED = "failed"  # we gave up, or the provider refused it for good
+
+
+class Callback(db.Model):
+    """A consumer waiting to be called back by an operator."""
+
+    __tablename__ = "callbacks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(PHONE)
+    language: Mapped[str] = mapped_column(String(5))
+    status: Mapped[str] = mapped_column(String(16), default=CallbackStatus.PENDING)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    missed_call_count: Mapped[int] = mapped_column(Integer, default=1)
+    first_missed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_missed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        # One open callback per number: a new missed call joins it. Partial unique indexes
+        # exist on both SQLite and PostgreSQL, and the intake upserts against this one.
+        Index(
+            "uq_callbacks_open_phone",
+            "phone",
+            unique=True,
+            sqlite_where=db.text("status IN ('pending', 'claimed', 'calling')"),
+            postgresql_where=db.text("status IN ('pending', 'claimed', 'calling')"),
+        ),
+        Index("ix_callbacks_queue", "status", "priority", "due_at"),
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_CALLBACK_STATUSES
+
+
+class MissedCall(db.Model):
+    """One missed call as Twilio reported it, whatever became of it."""
+
+    __tablename__ = "missed_calls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    caller_raw: Mapped[str] = mapped_column(String(64))
+    phone: Mapped[str | None] = mapped_column(PHONE)
+    dialled: Mapped[str] = mapped_column(String(32))
+    outcome: Mapped[str] = mapped_column(String(16))
+    callback_id: Mapped[int | None] = mapped_column(ForeignKey("callbacks.id"), index=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_missed_calls_phone_received", "phone", "received_at"),)
+
+
+class OutboundMessage(db.Model):
+    """An SMS we send; with no provider configured, this table is the outbox."""
+
+    __tablename__ = "outbound_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    to: Mapped[str] = mapped_column(PHONE)
+    template: Mapped[str] = mapped_column(String(40))
+    language: Mapped[str] = mapped_column(String(5))
+    body: Mapped[str] = mapped_column(Text)
+    dlt_template_id: Mapped[str | None] = mapped_column(String(40))
+    callback_id: Mapped[int | None] = mapped_column(ForeignKey("callbacks.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default=MessageStatus.QUEUED)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    provider: Mapped[str | None] = mapped_column(String(16))
+    provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        # At most one message of a template per callback (one acknowledgement, say),
+        # however many times the intake or a job runs.
+        UniqueConstraint("callback_id", "template", name="uq_outbound_messages_callback_template"),
+        Index("ix_outbound_messages_due", "status", "next_attempt_at"),
+    )
+
+
+class BlockedNumber(db.Model):
+    """A number whose missed calls are recorded but never queued."""
+
+    __tablename__ = "blocked_numbers"
+
+    phone: Mapped[str] = mapped_column(PHONE, primary_key=True)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

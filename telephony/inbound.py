@@ -1,0 +1,114 @@
+"""Webhook requests: signature checks and the provider-neutral view of a call."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Response, current_app, request
+from twilio.request_validator import RequestValidator, get_signature_algorithm
+
+log = logging.getLogger("sampark.telephony")
+
+SIGNATURE_HEADER = "X-Twilio-Signature"
+SIGNATURE_SETTINGS_HEADER = "X-Twilio-Webhooks-Signature-Settings"
+
+_FIELD_LIMIT = 64
+"""Longest caller ID or number we keep; anything longer is junk."""
+
+
+def signed_url() -> str:
+    """Return the URL Twilio signed for this request.
+
+    Twilio signs the public URL it was configured with. Behind a TLS-terminating proxy the
+    app sees http://; ``PUBLIC_BASE_URL`` (or ``ProxyFix`` with the forwarded headers) gives
+    back the https:// one, which the validator needs byte for byte.
+    """
+    base = current_app.config["PUBLIC_BASE_URL"]
+    if not base:
+        return request.url
+    path = request.full_path
+    if path.endswith("?"):
+        path = path[:-1]
+    return base.rstrip("/") + path
+
+
+def _validator() -> RequestValidator:
+    validator = current_app.extensions.get("twilio_validator")
+    if validator is None:
+        validator = RequestValidator(current_app.config["TWILIO_AUTH_TOKEN"])
+        current_app.extensions["twilio_validator"] = validator
+    return validator
+
+
+def signature_is_valid() -> bool:
+    """Check ``X-Twilio-Signature`` against the signed URL and the POSTed parameters."""
+    if not current_app.config["TWILIO_VALIDATE_SIGNATURES"]:
+        return True
+    signature = request.headers.get(SIGNATURE_HEADER, "")
+    if not signature or not current_app.config["TWILIO_AUTH_TOKEN"]:
+        return False
+    # Twilio signs the URL followed by each POST parameter, sorted, as name+value; the
+    # validator reads repeated parameters from the MultiDict itself.
+    params = request.form if request.method == "POST" else {}
+    algorithm = get_signature_algorithm(request.headers.get(SIGNATURE_SETTINGS_HEADER))
+    return _validator().validate(signed_url(), params, signature, algorithm)
+
+
+def twilio_webhook(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Refuse, with 403 and nothing recorded, a webhook whose signature does not check out."""
+
+    @functools.wraps(view)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        if not signature_is_valid():
+            log.warning("refused webhook with a missing or wrong signature: %s", request.path)
+            return Response("Forbidden: invalid Twilio signature\n", 403, mimetype="text/plain")
+        return view(*args, **kwargs)
+
+    return checked
+
+
+def _clean(value: str) -> str:
+    # Junk in a form field must not reach the database: PostgreSQL refuses NUL bytes.
+    return "".join(ch for ch in value[:_FIELD_LIMIT] if ch.isprintable())
+
+
+@dataclass(frozen=True, slots=True)
+class InboundCall:
+    """A voice webhook's view of the call, in words that do not name the provider."""
+
+    call_sid: str
+    caller: str
+    dialled: str
+    status: str
+
+    @classmethod
+    def from_request(cls) -> InboundCall:
+        form = request.form
+        return cls(
+            call_sid=_clean(form.get("CallSid", "")),
+            caller=_clean(form.get("From", form.get("Caller", ""))),
+            dialled=_clean(form.get("To", form.get("Called", ""))),
+            status=_clean(form.get("CallStatus", "")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MessageStatusReport:
+    """An SMS delivery report."""
+
+    message_sid: str
+    status: str
+    error_code: str
+
+    @classmethod
+    def from_request(cls) -> MessageStatusReport:
+        form = request.form
+        return cls(
+            message_sid=_clean(form.get("MessageSid", form.get("SmsSid", ""))),
+            status=_clean(form.get("MessageStatus", form.get("SmsStatus", ""))).lower(),
+            error_code=_clean(form.get("ErrorCode", "")),
+        )

@@ -1,0 +1,174 @@
+"""Fixtures: the app on a real database and a real Redis, and the Twilio REST stand-in.
+
+By default the suite runs on a SQLite file and an embedded Redis server. ``DATABASE_URL``
+and ``REDIS_URL`` point it at PostgreSQL and a Redis server instead (``.ci/run`` does both).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from rq import SimpleWorker
+from sqlalchemy import text
+from twilio.request_validator import RequestValidator
+
+from app import create_app
+from callqueue.queues import ALL_QUEUES, get_queue
+from core.embedded_redis import EmbeddedRedis
+from core.extensions import db
+from core.redis_client import redis_client
+from tests.support.twilio_standin import TwilioStandin
+
+ACCOUNT_SID = "AC" + "0" * 31 + "1"
+AUTH_TOKEN = "test-auth-token-0123456789abcdef"
+PUBLIC_BASE_URL = "https://sampark.example.in"
+MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations")
+
+
+@pytest.fixture(scope="session")
+def scratch_dir() -> Iterator[str]:
+    # Short path: a Unix socket's path must stay under about 100 characters.
+    path = tempfile.mkdtemp(prefix="sampark-")
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def redis_url(scratch_dir: str) -> Iterator[str]:
+    if os.environ.get("REDIS_URL"):
+        yield os.environ["REDIS_URL"]
+        return
+    server = EmbeddedRedis(os.path.join(scratch_dir, "redis"), persist=False)
+    url = server.start()
+    yield url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url(scratch_dir: str) -> str:
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{scratch_dir}/sampark.db"
+    app = create_app({"DATABASE_URL": url, "REDIS_URL": "redis://unused", "TESTING": True})
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            # Start from nothing, so the migrations themselves are tested.
+            with db.engine.begin() as connection:
+                connection.execute(text("DROP SCHEMA public CASCADE"))
+                connection.execute(text("CREATE SCHEMA public"))
+        upgrade(directory=MIGRATIONS_DIR)
+        db.engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def twilio_api() -> Iterator[TwilioStandin]:
+    with TwilioStandin(ACCOUNT_SID, AUTH_TOKEN) as standin:
+        yield standin
+
+
+def make_config(database_url: str, redis_url: str, twilio_api: TwilioStandin) -> dict[str, Any]:
+    """Return the settings a test app runs with."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TWILIO_API_BASE_URL": twilio_api.base_url,
+        "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+        "SMS_FROM": "+911140000000",
+        "CALLER_ID": "+911140000001",
+        # Calling hours always open, so tests do not depend on the hour they run at.
+        "CALLING_HOURS": "00:00-23:59:59",
+        "SMS_RETRY_BACKOFF": "0",
+    }
+
+
+@pytest.fixture()
+def app_config(database_url: str, redis_url: str, twilio_api: TwilioStandin) -> dict[str, Any]:
+    return make_config(database_url, redis_url, twilio_api)
+
+
+@pytest.fixture()
+def make_app(app_config: dict[str, Any], twilio_api: TwilioStandin) -> Iterator[Any]:
+    """Return a factory of apps with settings changed; the records are cleared after the test."""
+    made: list[Flask] = []
+
+    def factory(**overrides: Any) -> Flask:
+        application = create_app({**app_config, **overrides})
+        made.append(application)
+        return application
+
+    twilio_api.reset()
+    first = factory()
+    with first.app_context():
+        redis_client().flushdb()
+    yield factory
+    with first.app_context():
+        db.session.remove()
+        _empty_tables()
+        redis_client().flushdb()
+    for application in made:
+        with application.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture()
+def app(make_app: Any) -> Flask:
+    return make_app()
+
+
+def _empty_tables() -> None:
+    tables = [table.name for table in reversed(db.metadata.sorted_tables)]
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture()
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture()
+def runner(app: Flask):
+    return app.test_cli_runner()
+
+
+def sign(url: str, params: dict[str, str], token: str = AUTH_TOKEN) -> str:
+    """Return the X-Twilio-Signature Twilio would send for a POST to ``url``."""
+    return RequestValidator(token).compute_signature(url, params)
+
+
+def post_webhook(
+    client: FlaskClient, path: str, params: dict[str, str], *, signature: str | None = None
+):
+    """POST form parameters to a webhook, signed as Twilio signs them (unless told otherwise)."""
+    if signature is None:
+        signature = sign(PUBLIC_BASE_URL + path, params)
+    return client.post(
+        path,
+        data=urlencode(params),
+        content_type="application/x-www-form-urlencoded",
+        headers={"X-Twilio-Signature": signature},
+    )
+
+
+def run_jobs(app: Flask) -> None:
+    """Run every queued job to the end, in this process, as an RQ worker would."""
+    with app.app_context():
+        connection = redis_client()
+        queues = [get_queue(name) for name in ALL_QUEUES]
+        SimpleWorker(queues, connection=connection).work(burst=True)
