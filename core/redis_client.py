@@ -7,6 +7,8 @@ import threading
 
 import redis
 from flask import Flask, current_app
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from core.embedded_redis import EmbeddedRedis
 
@@ -14,6 +16,10 @@ CONNECT_TIMEOUT_SECONDS = 0.5
 """A webhook must answer Twilio within seconds; a Redis that does not answer is down."""
 
 COMMAND_TIMEOUT_SECONDS = 2.0
+
+RETRIES = 1
+"""One immediate retry rides over a pooled connection that a Redis restart closed; more
+would only keep a webhook waiting on a server that is down."""
 
 _lock = threading.Lock()
 
@@ -45,6 +51,7 @@ def redis_client(app: Flask | None = None) -> redis.Redis:
                     socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
                     socket_timeout=COMMAND_TIMEOUT_SECONDS,
                     health_check_interval=30,
+                    retry=Retry(NoBackoff(), RETRIES),
                 )
                 app.extensions["redis"] = client
     return client

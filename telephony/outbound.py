@@ -43,12 +43,22 @@ class Provider(Protocol):
     name: str
 
     def send_sms(
-        self, to: str, body: str, *, sender: str, status_callback: str | None,
+        self,
+        to: str,
+        body: str,
+        *,
+        sender: str,
+        status_callback: str | None,
         dlt_template_id: str | None,
     ) -> Receipt: ...
 
     def place_call(
-        self, to: str, *, caller_id: str, answer_url: str, status_callback: str | None,
+        self,
+        to: str,
+        *,
+        caller_id: str,
+        answer_url: str,
+        status_callback: str | None,
     ) -> Receipt: ...
 
 
@@ -62,14 +72,24 @@ class OutboxProvider:
     name = "outbox"
 
     def send_sms(
-        self, to: str, body: str, *, sender: str, status_callback: str | None,
+        self,
+        to: str,
+        body: str,
+        *,
+        sender: str,
+        status_callback: str | None,
         dlt_template_id: str | None,
     ) -> Receipt:
         log.info("outbox: SMS to %s (%d characters)", mask(to), len(body))
         return Receipt(self.name, f"OB{uuid.uuid4().hex}", "sent")
 
     def place_call(
-        self, to: str, *, caller_id: str, answer_url: str, status_callback: str | None,
+        self,
+        to: str,
+        *,
+        caller_id: str,
+        answer_url: str,
+        status_callback: str | None,
     ) -> Receipt:
         log.info("outbox: call to %s", mask(to))
         return Receipt(self.name, f"OB{uuid.uuid4().hex}", "queued")
@@ -102,7 +122,12 @@ class TwilioProvider:
         self.client = Client(account_sid, auth_token, http_client=http_client)
 
     def send_sms(
-        self, to: str, body: str, *, sender: str, status_callback: str | None,
+        self,
+        to: str,
+        body: str,
+        *,
+        sender: str,
+        status_callback: str | None,
         dlt_template_id: str | None,
     ) -> Receipt:
         # Twilio matches Indian DLT templates by content on its side; the id is kept on our
@@ -115,7 +140,12 @@ class TwilioProvider:
         return Receipt(self.name, message.sid, str(message.status))
 
     def place_call(
-        self, to: str, *, caller_id: str, answer_url: str, status_callback: str | None,
+        self,
+        to: str,
+        *,
+        caller_id: str,
+        answer_url: str,
+        status_callback: str | None,
     ) -> Receipt:
         options: dict[str, Any] = {"to": to, "from_": caller_id, "url": answer_url}
         if status_callback:

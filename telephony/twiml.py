@@ -7,6 +7,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 TWIML_MIMETYPE = "text/xml"
 
+
 # The missed-call webhook answers every call with the same bytes; rendering them once keeps
 # the hot path to a memory copy.
 def _render_reject() -> bytes:

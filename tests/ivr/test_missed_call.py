@@ -51,7 +51,11 @@ def test_missed_call_is_rejected_recorded_and_acknowledged(app, client, twilio_a
     with app.app_context():
         call = db.session.scalars(select(MissedCall)).one()
         callback = db.session.scalars(select(Callback)).one()
-        assert (call.phone, call.outcome, call.callback_id) == ("+919812345678", "queued", callback.id)
+        assert (call.phone, call.outcome, call.callback_id) == (
+            "+919812345678",
+            "queued",
+            callback.id,
+        )
         assert (callback.phone, callback.status, callback.missed_call_count) == (
             "+919812345678",
             "pending",
@@ -67,7 +71,11 @@ def test_missed_call_is_rejected_recorded_and_acknowledged(app, client, twilio_a
     assert "मिस्ड कॉल" in sms["Body"]
     with app.app_context():
         message = db.session.scalars(select(OutboundMessage)).one()
-        assert (message.status, message.provider, message.provider_sid) == ("sent", "twilio", sms["sid"])
+        assert (message.status, message.provider, message.provider_sid) == (
+            "sent",
+            "twilio",
+            sms["sid"],
+        )
         assert message.attempts == 1
 
 
@@ -90,7 +98,9 @@ def test_caller_number_is_stored_in_e164(app, client, raw):
         ("+14155550100", "not_allowed"),
     ],
 )
-def test_unusable_caller_ids_are_recorded_without_callback_or_sms(app, client, twilio_api, raw, outcome):
+def test_unusable_caller_ids_are_recorded_without_callback_or_sms(
+    app, client, twilio_api, raw, outcome
+):
     assert_rejected(missed_call(client, raw))
     run_jobs(app)
     with app.app_context():
@@ -185,7 +195,10 @@ def test_dlt_template_id_setting_is_kept_on_the_message(make_app):
     app = make_app(DLT_TEMPLATE_MISSED_CALL_ACK="1107161234567890123")
     missed_call(app.test_client())
     with app.app_context():
-        assert db.session.scalars(select(OutboundMessage.dlt_template_id)).one() == "1107161234567890123"
+        assert (
+            db.session.scalars(select(OutboundMessage.dlt_template_id)).one()
+            == "1107161234567890123"
+        )
 
 
 def test_phone_numbers_are_masked_in_logs(app, client, caplog):
