@@ -11,7 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import callqueue
 import ivr
 import telephony
-from core import config, database, health, logs, redis_client
+from core import config, database, devserver, health, logs, redis_client
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -44,6 +44,7 @@ def register_blueprints(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     callqueue.init_app(app)
+    devserver.init_app(app)
 
 
 if __name__ == "__main__":

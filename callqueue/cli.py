@@ -27,7 +27,6 @@ def worker_command(burst: bool, queues: tuple[str, ...]) -> None:
     bind_app(app)
     names = queues or ALL_QUEUES
     worker = Worker([get_queue(name) for name in names], connection=redis_client())
-    click.echo(f"worker on {', '.join(names)} (Redis {redis_client().connection_pool})")
     worker.work(burst=burst, with_scheduler=True)
 
 

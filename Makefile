@@ -1,0 +1,38 @@
+# The two commands: `make run` and `make test`. Both set up what they need first.
+VENV ?= .venv
+PYTHON ?= python3
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt system-packages.txt 2>/dev/null | cksum | cut -d' ' -f1)
+export FLASK_APP := app
+
+.PHONY: setup run migrate test test-services bench lint prompts clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt
+	scripts/install-system-packages
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
+	rm -f $(VENV)/.installed-* && touch $@
+
+migrate: setup
+	$(FLASK) db upgrade
+
+## Run web, worker, sweeper and the embedded Redis in the foreground; Ctrl-C stops them all.
+run: migrate
+	SAMPARK_DEV=1 $(FLASK) dev
+
+## Run the whole suite on SQLite and the embedded Redis (or DATABASE_URL / REDIS_URL).
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+## Load-test the webhooks against a bare Flask endpoint under the same server settings.
+bench: migrate
+	$(PY) -m bench $(BENCH_ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,13 @@
+"""gunicorn settings for the web processes (``gunicorn -c gunicorn.conf.py 'app:create_app()'``)."""
+
+import os
+
+bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '5000')}"
+# Threads suit webhooks: each waits mostly on the database and Redis, not the CPU.
+worker_class = "gthread"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+threads = int(os.environ.get("WEB_THREADS", "4"))
+# Twilio gives up on a webhook after about 15 seconds.
+timeout = 15
+keepalive = 5
+accesslog = os.environ.get("ACCESS_LOG", "-") or None
