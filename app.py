@@ -11,7 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import callqueue
 import ivr
 import telephony
-from core import config, database, devserver, health, logs, redis_client
+from core import config, database, devserver, health, logs, redis_client, sessions
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -32,6 +32,7 @@ def register_proxy(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     logs.init_app(app)
+    sessions.init_app(app)
     database.init_app(app)
     redis_client.init_app(app)
     telephony.init_app(app)

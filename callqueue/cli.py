@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 import click
@@ -14,6 +15,8 @@ from callqueue.context import bind_app
 from callqueue.queues import ALL_QUEUES, get_queue
 from callqueue.sweep import sweep
 from core.redis_client import redis_client
+
+log = logging.getLogger("sampark.sweep")
 
 queue_cli = AppGroup("queue", help="Background work: the RQ worker, the sweeper, queue sizes.")
 
@@ -33,12 +36,21 @@ def worker_command(burst: bool, queues: tuple[str, ...]) -> None:
 @queue_cli.command("sweep")
 @click.option("--every", type=float, default=0, help="Repeat every N seconds (0: once).")
 def sweep_command(every: float) -> None:
-    """Queue recorded work that never reached Redis; expire old callbacks."""
+    """Relay recorded SMS to RQ, queue again what Redis lost, expire old callbacks."""
     while True:
-        report = sweep()
-        if not every or report.requeued or report.expired or report.unstuck:
+        try:
+            report = sweep()
+        except Exception:
+            if not every:
+                raise
+            # A database or Redis hiccup must not stop the loop; the next round retries.
+            log.exception("sweep failed; trying again in %s s", every)
+            time.sleep(every)
+            continue
+        if not every or report.relayed or report.requeued or report.expired or report.unstuck:
             click.echo(
-                f"requeued {report.requeued}, already queued {report.already_queued}, "
+                f"relayed {report.relayed}, requeued {report.requeued}, "
+                f"already queued {report.already_queued}, "
                 f"unstuck {report.unstuck}, expired {report.expired}"
                 + (", Redis down" if report.redis_down else "")
             )

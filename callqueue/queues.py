@@ -10,6 +10,7 @@ from typing import Any
 from flask import current_app
 from redis.exceptions import RedisError
 from rq import Queue, Retry
+from rq.queue import EnqueueData
 
 from core.redis_client import redis_client
 
@@ -70,6 +71,29 @@ def enqueue(
         log.warning("Redis unreachable (%s): %s waits for the sweep", type(exc).__name__, job_id)
         return False
     return True
+
+
+def enqueue_batch(queue_name: str, jobs: list[EnqueueData]) -> None:
+    """Put many jobs on a queue in one round trip; raises ``RedisError`` when Redis is down."""
+    queue = get_queue(queue_name)
+    with queue.connection.pipeline() as pipeline:
+        queue.enqueue_many(jobs, pipeline=pipeline)
+        pipeline.execute()
+
+
+def job_data(
+    func: Callable[..., Any], *args: Any, job_id: str, retry: Retry | None = None
+) -> EnqueueData:
+    """Describe one job for ``enqueue_batch``."""
+    config = current_app.config
+    return Queue.prepare_data(
+        func,
+        args=args,
+        job_id=job_id,
+        retry=retry,
+        result_ttl=config.get("RQ_RESULT_TTL", 3600),
+        failure_ttl=config.get("RQ_FAILURE_TTL", 7 * 24 * 3600),
+    )
 
 
 def reset_redis_pause() -> None:

@@ -12,15 +12,15 @@ from typing import Any
 
 from flask import current_app
 from rq import Retry
-from sqlalchemy import update
+from sqlalchemy import bindparam, text, update
 from sqlalchemy.orm import Session
 
 from callqueue.context import app_job
-from callqueue.queues import SMS_QUEUE, enqueue
+from callqueue.queues import SMS_QUEUE, enqueue, enqueue_batch, job_data
 from core.config import split_list
-from core.database import insert_for
+from core.database import Prepared, RawCursor
 from core.extensions import db
-from core.models import MessageStatus, OutboundMessage, utcnow
+from core.models import MessageStatus, OutboundMessage, UTCDateTime, utcnow
 from core.phone import mask
 from telephony import provider
 from telephony.exceptions import PermanentTelephonyError, TransientTelephonyError
@@ -58,30 +58,70 @@ def _read_catalogue(path: str) -> dict[str, dict[str, Any]]:
 
 def template(key: str) -> SmsTemplate:
     """Return a template from the catalogue, with its DLT id from the settings when set."""
-    config = current_app.config
-    catalogue = _read_catalogue(str(config["SMS_TEMPLATES_FILE"] or DEFAULT_TEMPLATES_FILE))
-    if key not in catalogue:
-        raise TemplateError(f"no SMS template {key!r}")
-    entry = catalogue[key]
-    texts = {lang: text for lang, text in entry.items() if lang != "dlt_template_id"}
-    dlt_id = config.get(f"DLT_TEMPLATE_{key.upper()}") or entry.get("dlt_template_id") or None
-    return SmsTemplate(key, texts, dlt_id)
+    cache = current_app.extensions.setdefault("sms_templates", {})
+    if key not in cache:
+        config = current_app.config
+        catalogue = _read_catalogue(str(config["SMS_TEMPLATES_FILE"] or DEFAULT_TEMPLATES_FILE))
+        if key not in catalogue:
+            raise TemplateError(f"no SMS template {key!r}")
+        entry = catalogue[key]
+        texts = {lang: text for lang, text in entry.items() if lang != "dlt_template_id"}
+        dlt_id = config.get(f"DLT_TEMPLATE_{key.upper()}") or entry.get("dlt_template_id")
+        cache[key] = SmsTemplate(key, texts, dlt_id or None)
+    return cache[key]
 
 
 def common_values() -> dict[str, str]:
     """Return the values every template may use (the DISCOM's names, calling hours)."""
-    config = current_app.config
-    opens, closes = config["CALLING_HOURS"].split("-")
+    values = current_app.extensions.get("sms_common_values")
+    if values is None:
+        config = current_app.config
+        opens, closes = config["CALLING_HOURS"].split("-")
+        values = {
+            "discom_hi": config.get("DISCOM_NAME_HI", "बिजली कॉल सेंटर"),
+            "discom_en": config.get("DISCOM_NAME_EN", "Electricity call centre"),
+            "opens": opens.strip(),
+            "closes": closes.strip(),
+        }
+        current_app.extensions["sms_common_values"] = values
+    return values
+
+
+def prepare_message(
+    *, key: str, to: str, language: str, values: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Render an SMS from its template; the result goes to ``insert_message``."""
+    tmpl = template(key)
+    language = language if language in tmpl.texts else current_app.config["DEFAULT_LANGUAGE"]
     return {
-        "discom_hi": config.get("DISCOM_NAME_HI", "बिजली कॉल सेंटर"),
-        "discom_en": config.get("DISCOM_NAME_EN", "Electricity call centre"),
-        "opens": opens.strip(),
-        "closes": closes.strip(),
+        "recipient": to,
+        "template": key,
+        "language": language,
+        "body": tmpl.render(language, {**common_values(), **(values or {})}),
+        "dlt_template_id": tmpl.dlt_template_id,
+        "now": utcnow(),
     }
 
 
+def insert_message(
+    target: Session | RawCursor, prepared: dict[str, Any], *, callback_id: int | None = None
+) -> int | None:
+    """Record a prepared SMS in the caller's transaction; return its id.
+
+    ``target`` is the caller's session, or the cursor of a ``write_in_group`` on the
+    webhook hot path. Returns None when this callback already has a message of this
+    template, so that running the same step twice never sends twice. The relay queues it.
+    """
+    params = {**prepared, "callback_id": callback_id}
+    if isinstance(target, RawCursor):
+        row = _INSERT_MESSAGE.execute(target, params).fetchone()
+    else:
+        row = target.execute(_INSERT_MESSAGE.statement, params).first()
+    return row[0] if row else None
+
+
 def record_message(
-    session: Session,
+    target: Session | RawCursor,
     *,
     key: str,
     to: str,
@@ -89,33 +129,25 @@ def record_message(
     values: dict[str, Any] | None = None,
     callback_id: int | None = None,
 ) -> int | None:
-    """Record an SMS to send, in the caller's transaction; return its id.
+    """Render and record an SMS in the caller's transaction (see ``insert_message``)."""
+    prepared = prepare_message(key=key, to=to, language=language, values=values)
+    return insert_message(target, prepared, callback_id=callback_id)
 
-    Returns None when this callback already has a message of this template, so that running
-    the same step twice never sends twice.
-    """
-    tmpl = template(key)
-    language = language if language in tmpl.texts else current_app.config["DEFAULT_LANGUAGE"]
-    body = tmpl.render(language, {**common_values(), **(values or {})})
-    now = utcnow()
-    statement = (
-        insert_for(session, OutboundMessage.__table__)
-        .values(
-            to=to,
-            template=key,
-            language=language,
-            body=body,
-            dlt_template_id=tmpl.dlt_template_id,
-            callback_id=callback_id,
-            status=MessageStatus.QUEUED,
-            attempts=0,
-            created_at=now,
-            next_attempt_at=now,
-        )
-        .on_conflict_do_nothing()
-        .returning(OutboundMessage.id)
-    )
-    return session.execute(statement).scalar_one_or_none()
+
+# SQLite and PostgreSQL read the same upsert.
+_INSERT_MESSAGE = Prepared(
+    text(
+        """
+        INSERT INTO outbound_messages
+            (recipient, template, language, body, dlt_template_id, callback_id, status,
+             attempts, created_at, next_attempt_at)
+        VALUES (:recipient, :template, :language, :body, :dlt_template_id, :callback_id,
+                'queued', 0, :now, :now)
+        ON CONFLICT DO NOTHING
+        RETURNING id
+        """
+    ).bindparams(bindparam("now", type_=UTCDateTime()))
+)
 
 
 def backoff_seconds() -> list[int]:
@@ -131,11 +163,21 @@ def job_id(message_id: int) -> str:
     return f"sms-{message_id}"
 
 
+def _retry() -> Retry | None:
+    waits = backoff_seconds()
+    return Retry(max=len(waits), interval=waits) if waits else None
+
+
 def enqueue_message(message_id: int) -> bool:
     """Queue the send job of a recorded message; False when Redis is down (the sweep retries)."""
-    waits = backoff_seconds()
-    retry = Retry(max=len(waits), interval=waits) if waits else None
-    return enqueue(SMS_QUEUE, send_message, message_id, job_id=job_id(message_id), retry=retry)
+    return enqueue(SMS_QUEUE, send_message, message_id, job_id=job_id(message_id), retry=_retry())
+
+
+def enqueue_messages(message_ids: list[int]) -> None:
+    """Queue many messages' send jobs in one round trip; raises ``RedisError`` if Redis is down."""
+    retry = _retry()
+    jobs = [job_data(send_message, i, job_id=job_id(i), retry=retry) for i in message_ids]
+    enqueue_batch(SMS_QUEUE, jobs)
 
 
 @app_job
@@ -159,7 +201,7 @@ def send_message(message_id: int) -> str:
     config = current_app.config
     try:
         receipt = provider().send_sms(
-            message.to,
+            message.recipient,
             message.body,
             sender=config["SMS_FROM"],
             status_callback=_status_callback_url(),
@@ -168,7 +210,7 @@ def send_message(message_id: int) -> str:
     except TransientTelephonyError as exc:
         if message.attempts >= config["SMS_MAX_ATTEMPTS"]:
             _finish(message, MessageStatus.FAILED, error=str(exc))
-            log.error("SMS %s to %s failed for good: %s", message_id, mask(message.to), exc)
+            log.error("SMS %s to %s failed for good: %s", message_id, mask(message.recipient), exc)
             return "failed"
         waits = backoff_seconds()
         wait = waits[min(message.attempts - 1, len(waits) - 1)] if waits else 60
@@ -176,17 +218,17 @@ def send_message(message_id: int) -> str:
         message.error = str(exc)
         message.next_attempt_at = utcnow() + timedelta(seconds=wait)
         db.session.commit()
-        log.warning("SMS %s to %s will be retried: %s", message_id, mask(message.to), exc)
+        log.warning("SMS %s to %s will be retried: %s", message_id, mask(message.recipient), exc)
         raise
     except PermanentTelephonyError as exc:
         _finish(message, MessageStatus.FAILED, error=str(exc))
-        log.error("SMS %s to %s refused: %s", message_id, mask(message.to), exc)
+        log.error("SMS %s to %s refused: %s", message_id, mask(message.recipient), exc)
         return "refused"
     message.provider = receipt.provider
     message.provider_sid = receipt.sid
     message.sent_at = utcnow()
     _finish(message, MessageStatus.SENT, error=None)
-    log.info("SMS %s sent to %s via %s", message_id, mask(message.to), receipt.provider)
+    log.info("SMS %s sent to %s via %s", message_id, mask(message.recipient), receipt.provider)
     return "sent"
 
 

@@ -1,4 +1,4 @@
-"""Housekeeping: send recorded work that never reached Redis, close callbacks that expired."""
+"""Housekeeping: relay recorded SMS to RQ, re-queue jobs Redis lost, expire old callbacks."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from rq.job import Job, JobStatus
 from sqlalchemy import select, update
 
 from callqueue.queues import reset_redis_pause
-from callqueue.sms import enqueue_message, job_id
+from callqueue.relay import relay_messages
+from callqueue.sms import enqueue_messages, job_id
+from core.database import write_transaction
 from core.extensions import db
 from core.models import Callback, CallbackStatus, MessageStatus, OutboundMessage, utcnow
 from core.redis_client import redis_client
@@ -38,6 +40,7 @@ _LIVE_JOB_STATUSES = {
 class SweepReport:
     """What one sweep did."""
 
+    relayed: int = 0
     requeued: int = 0
     already_queued: int = 0
     unstuck: int = 0
@@ -57,7 +60,8 @@ def sweep() -> SweepReport:
         log.warning("sweep: Redis is down; recorded work waits")
         return report
     reset_redis_pause()
-    report.requeued, report.already_queued = requeue_messages()
+    report.relayed = relay_messages()
+    report.requeued, report.already_queued = requeue_lost_messages()
     return report
 
 
@@ -82,35 +86,45 @@ def unstick_messages() -> int:
             OutboundMessage.status == MessageStatus.SENDING,
             OutboundMessage.next_attempt_at < cutoff,
         )
-        .values(status=MessageStatus.QUEUED, next_attempt_at=utcnow())
+        .values(status=MessageStatus.QUEUED, next_attempt_at=utcnow(), job_queued_at=None)
     )
     db.session.commit()
     return result.rowcount
 
 
-def requeue_messages() -> tuple[int, int]:
-    """Enqueue queued messages whose job is not in Redis; return (enqueued, already there)."""
-    grace = timedelta(seconds=current_app.config["RECONCILE_AFTER_SECONDS"])
+def requeue_lost_messages() -> tuple[int, int]:
+    """Queue again messages handed to RQ whose job Redis no longer has; return (requeued, live).
+
+    Redis can lose jobs (a restart without a dump, a flush); the SQL record cannot.
+    """
+    cutoff = utcnow() - timedelta(seconds=current_app.config["RECONCILE_AFTER_SECONDS"])
     overdue = db.session.scalars(
         select(OutboundMessage.id)
         .where(
             OutboundMessage.status == MessageStatus.QUEUED,
-            OutboundMessage.next_attempt_at <= utcnow() - grace,
+            OutboundMessage.job_queued_at <= cutoff,
+            OutboundMessage.next_attempt_at <= cutoff,
         )
         .order_by(OutboundMessage.next_attempt_at)
         .limit(BATCH_SIZE)
     ).all()
+    db.session.rollback()
     connection = redis_client()
-    requeued = already = 0
+    lost = []
     for message_id in overdue:
         try:
             status = Job.fetch(job_id(message_id), connection=connection).get_status()
         except NoSuchJobError:
             status = None
-        if status in _LIVE_JOB_STATUSES:
-            already += 1
-        elif enqueue_message(message_id):
-            requeued += 1
-    if requeued:
-        log.info("sweep: queued %d recorded message(s) that had not reached Redis", requeued)
-    return requeued, already
+        if status not in _LIVE_JOB_STATUSES:
+            lost.append(message_id)
+    if lost:
+        enqueue_messages(lost)
+        with write_transaction(db.session):
+            db.session.execute(
+                update(OutboundMessage)
+                .where(OutboundMessage.id.in_(lost))
+                .values(job_queued_at=utcnow())
+            )
+        log.info("sweep: queued again %d message(s) whose job Redis had lost", len(lost))
+    return len(lost), len(overdue) - len(lost)

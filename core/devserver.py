@@ -16,8 +16,8 @@ from sqlalchemy.engine import make_url
 
 from core.embedded_redis import EmbeddedRedis
 
-SWEEP_EVERY_SECONDS = 15
-"""How often the development sweeper looks for work that never reached Redis."""
+SWEEP_EVERY_SECONDS = 1
+"""How often the sweeper relays recorded SMS to RQ (the delay before an SMS is queued)."""
 
 
 @click.command("dev")

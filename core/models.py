@@ -80,6 +80,9 @@ class CallbackStatus(StrEnum):
 OPEN_CALLBACK_STATUSES = (CallbackStatus.PENDING, CallbackStatus.CLAIMED, CallbackStatus.CALLING)
 """Statuses in which a callback still waits on the call centre; a number has one at most."""
 
+OPEN_CALLBACK_SQL = "status IN ({})".format(", ".join(f"'{s}'" for s in OPEN_CALLBACK_STATUSES))
+"""The same, as the SQL predicate of the partial unique index (and the upsert that uses it)."""
+
 
 class MessageStatus(StrEnum):
     """Where an outgoing SMS stands."""
@@ -117,8 +120,8 @@ class Callback(db.Model):
             "uq_callbacks_open_phone",
             "phone",
             unique=True,
-            sqlite_where=db.text("status IN ('pending', 'claimed', 'calling')"),
-            postgresql_where=db.text("status IN ('pending', 'claimed', 'calling')"),
+            sqlite_where=db.text(OPEN_CALLBACK_SQL),
+            postgresql_where=db.text(OPEN_CALLBACK_SQL),
         ),
         Index("ix_callbacks_queue", "status", "priority", "due_at"),
     )
@@ -139,9 +142,11 @@ class MissedCall(db.Model):
     phone: Mapped[str | None] = mapped_column(PHONE)
     dialled: Mapped[str] = mapped_column(String(32))
     outcome: Mapped[str] = mapped_column(String(16))
-    callback_id: Mapped[int | None] = mapped_column(ForeignKey("callbacks.id"), index=True)
+    callback_id: Mapped[int | None] = mapped_column(ForeignKey("callbacks.id"))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    # A callback's missed calls are found by its number: no index on callback_id, since
+    # each index costs every intake commit a page write.
     __table_args__ = (Index("ix_missed_calls_phone_received", "phone", "received_at"),)
 
 
@@ -151,19 +156,22 @@ class OutboundMessage(db.Model):
     __tablename__ = "outbound_messages"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    to: Mapped[str] = mapped_column(PHONE)
+    recipient: Mapped[str] = mapped_column(PHONE)
     template: Mapped[str] = mapped_column(String(40))
     language: Mapped[str] = mapped_column(String(5))
     body: Mapped[str] = mapped_column(Text)
     dlt_template_id: Mapped[str | None] = mapped_column(String(40))
-    callback_id: Mapped[int | None] = mapped_column(ForeignKey("callbacks.id"), index=True)
+    callback_id: Mapped[int | None] = mapped_column(ForeignKey("callbacks.id"))
     status: Mapped[str] = mapped_column(String(16), default=MessageStatus.QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     provider: Mapped[str | None] = mapped_column(String(16))
     provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the next attempt is due; while a worker holds the message, when its attempt began.
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the relay handed the message to RQ; None while it waits in SQL only.
+    job_queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -171,7 +179,10 @@ class OutboundMessage(db.Model):
         # At most one message of a template per callback (one acknowledgement, say),
         # however many times the intake or a job runs.
         UniqueConstraint("callback_id", "template", name="uq_outbound_messages_callback_template"),
-        Index("ix_outbound_messages_due", "status", "next_attempt_at"),
+        # Every index is written on each intake commit, so these few serve every lookup:
+        # the relay's and the sweep's (status, job_queued_at, next_attempt_at), the message
+        # of a callback (the unique constraint above), a delivery report's provider_sid.
+        Index("ix_outbound_messages_pending", "status", "job_queued_at", "next_attempt_at"),
     )
 
 

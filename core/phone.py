@@ -41,6 +41,12 @@ def read_caller_id(raw: str, default_region: str, allowed_regions: frozenset[str
     text = raw.strip()
     if text.lower() in WITHHELD_CALLER_IDS or text == TWILIO_ANONYMOUS:
         return CallerNumber(None, MissedCallOutcome.WITHHELD)
+    if _is_e164_indian_mobile(text):
+        # The shape nearly every caller ID arrives in. Same answer as the general path
+        # below, checked against the same phonenumbers metadata, for a tenth of the work.
+        if allowed_regions and "IN" not in allowed_regions:
+            return CallerNumber(text, MissedCallOutcome.NOT_ALLOWED, "IN")
+        return CallerNumber(text, None, "IN")
     try:
         number = phonenumbers.parse(text, default_region)
     except phonenumbers.NumberParseException:
@@ -52,6 +58,21 @@ def read_caller_id(raw: str, default_region: str, allowed_regions: frozenset[str
     if allowed_regions and region not in allowed_regions:
         return CallerNumber(e164, MissedCallOutcome.NOT_ALLOWED, region)
     return CallerNumber(e164, None, region)
+
+
+_E164_INDIA = re.compile(r"\+91(\d{10})")
+
+
+@lru_cache(maxsize=1)
+def _indian_mobile_pattern() -> re.Pattern[str]:
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region("IN")
+    return re.compile(metadata.mobile.national_number_pattern)
+
+
+def _is_e164_indian_mobile(text: str) -> bool:
+    """Tell whether ``text`` is ``+91`` and a number phonenumbers' metadata calls mobile."""
+    match = _E164_INDIA.fullmatch(text)
+    return bool(match) and _indian_mobile_pattern().fullmatch(match.group(1)) is not None
 
 
 def normalise(raw: str, default_region: str = "IN") -> str:
@@ -81,7 +102,9 @@ def mask(number: str | None) -> str:
     return "".join(out)
 
 
-_LONG_DIGIT_RUN = re.compile(r"\+?\d[\d \-]{6,}\d")
+# A run of 8 or more digits (spaces and dashes allowed inside) not glued to letters, so a
+# CallSid's hex stays readable.
+_LONG_DIGIT_RUN = re.compile(r"(?<![\w+])\+?\d[\d \-]{6,}\d(?!\w)")
 
 
 def mask_in_text(text: str) -> str:

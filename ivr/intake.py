@@ -5,25 +5,18 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import exists, func, select
+from sqlalchemy import bindparam, text
 from sqlalchemy.exc import IntegrityError
 
 from callqueue.hours import next_calling_time
-from callqueue.sms import enqueue_message, record_message
+from callqueue.sms import insert_message, prepare_message
 from core.config import mapping_setting, split_list
-from core.database import begin_write, insert_for
+from core.database import Prepared, RawCursor, write_in_group
 from core.extensions import db
-from core.models import (
-    OPEN_CALLBACK_STATUSES,
-    BlockedNumber,
-    Callback,
-    CallbackStatus,
-    MissedCall,
-    MissedCallOutcome,
-    utcnow,
-)
+from core.models import OPEN_CALLBACK_SQL, MissedCallOutcome, UTCDateTime, utcnow
 from core.phone import mask, read_caller_id
 from telephony.inbound import InboundCall
 
@@ -38,127 +31,184 @@ class IntakeResult:
     """What the intake did with one missed call."""
 
     outcome: MissedCallOutcome | None
-    callback_id: int | None = None
     message_id: int | None = None
     duplicate: bool = False
 
 
+@dataclass(frozen=True)
+class IntakeSettings:
+    """The intake's settings, read once per app rather than once per call."""
+
+    default_region: str
+    allowed_regions: frozenset[str]
+    language_by_dialled: dict[str, str]
+    default_language: str
+    hourly_limit: int
+    priority: int
+
+    @classmethod
+    def of_app(cls) -> IntakeSettings:
+        settings = current_app.extensions.get("intake_settings")
+        if settings is None:
+            config = current_app.config
+            settings = cls(
+                default_region=config["DEFAULT_REGION"],
+                allowed_regions=frozenset(r.upper() for r in split_list(config["ALLOWED_REGIONS"])),
+                language_by_dialled=mapping_setting(config["LANGUAGE_BY_DIALLED_NUMBER"]),
+                default_language=config["DEFAULT_LANGUAGE"],
+                hourly_limit=config["MISSED_CALLS_PER_HOUR_LIMIT"],
+                priority=config["CALLBACK_DEFAULT_PRIORITY"],
+            )
+            current_app.extensions["intake_settings"] = settings
+        return settings
+
+
 def language_for(dialled: str) -> str:
     """Pick the caller's language from the number they dialled, else the default."""
-    config = current_app.config
-    return mapping_setting(config["LANGUAGE_BY_DIALLED_NUMBER"]).get(
-        dialled, config["DEFAULT_LANGUAGE"]
-    )
+    settings = IntakeSettings.of_app()
+    return settings.language_by_dialled.get(dialled, settings.default_language)
 
 
 def record_missed_call(call: InboundCall, now: datetime | None = None) -> IntakeResult:
     """Record one missed call; open or join the caller's callback; queue the acknowledgement.
 
     All the writes are one transaction, so a missed call is recorded with its callback and
-    its SMS or not at all; the SMS job is queued after the commit.
+    its SMS or not at all. Redis is not touched here: the relay queues the SMS job, so a
+    Redis outage cannot cost a webhook its answer or a caller their record.
     """
-    now = now or utcnow()
-    config = current_app.config
-    caller = read_caller_id(
-        call.caller, config["DEFAULT_REGION"], _allowed_regions(config["ALLOWED_REGIONS"])
-    )
-    session = db.session
+    plan = _plan(call, now or utcnow())
     try:
-        begin_write(session)
-        phone = caller.e164 if caller.usable else None
-        outcome = caller.problem
-        callback_id, opened = None, False
-        if phone is not None:
-            outcome = _screen(phone, now)
-            if outcome is None:
-                callback_id, opened = _open_or_join_callback(phone, call.dialled, now)
-                outcome = MissedCallOutcome.QUEUED if opened else MissedCallOutcome.MERGED
-        inserted = session.execute(
-            insert_for(session, MissedCall.__table__)
-            .values(
-                call_sid=call.call_sid,
-                caller_raw=call.caller,
-                phone=caller.e164,
-                dialled=call.dialled,
-                outcome=outcome,
-                callback_id=callback_id,
-                received_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["call_sid"])
-            .returning(MissedCall.id)
-        ).scalar_one_or_none()
-        if inserted is None:
-            # Twilio retried a webhook we already recorded: undo the callback's count too.
-            session.rollback()
-            return IntakeResult(None, duplicate=True)
-        message_id = None
-        if opened and phone is not None:
-            message_id = record_message(
-                session,
-                key=ACK_TEMPLATE,
-                to=phone,
-                language=language_for(call.dialled),
-                callback_id=callback_id,
-            )
-        session.commit()
-    except IntegrityError:
-        # Two deliveries of one call raced each other; the other one recorded it.
-        session.rollback()
+        outcome, message_id = write_in_group(db.engine, lambda cursor: _write(cursor, plan))
+    except (_AlreadyRecorded, IntegrityError):
+        # Twilio retried a webhook we recorded already (perhaps at the same moment): the
+        # rollback undid this delivery's count on the callback too.
         return IntakeResult(None, duplicate=True)
-    except BaseException:
-        session.rollback()
-        raise
-    log.info("missed call %s from %s: %s", call.call_sid, mask(caller.e164 or call.caller), outcome)
-    if message_id is not None:
-        enqueue_message(message_id)
-    return IntakeResult(outcome, callback_id, message_id)
+    log.info("missed call %s from %s: %s", call.call_sid, mask(plan.caller_masked), outcome)
+    # The acknowledgement waits in SQL; the relay hands it to RQ (callqueue.relay).
+    return IntakeResult(outcome, message_id)
 
 
-def _allowed_regions(setting: str) -> frozenset[str]:
-    return frozenset(region.upper() for region in split_list(setting))
+class _AlreadyRecorded(Exception):
+    """This CallSid is recorded already."""
 
 
-def _screen(phone: str, now: datetime) -> MissedCallOutcome | None:
-    """Return why this number's call is not queued (blocked, too many calls), or None."""
-    recent = (
-        select(func.count())
-        .select_from(MissedCall)
-        .where(MissedCall.phone == phone, MissedCall.received_at >= now - timedelta(hours=1))
-        .scalar_subquery()
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """Everything the intake writes, worked out before it takes its turn to write."""
+
+    call: dict[str, Any]
+    problem: MissedCallOutcome | None
+    callback: dict[str, Any] | None
+    message: dict[str, Any] | None
+    caller_masked: str
+
+
+def _plan(call: InboundCall, now: datetime) -> _Plan:
+    settings = IntakeSettings.of_app()
+    caller = read_caller_id(call.caller, settings.default_region, settings.allowed_regions)
+    phone = caller.e164 if caller.usable else None
+    callback = message = None
+    if phone is not None:
+        language = language_for(call.dialled)
+        callback = {
+            "phone": phone,
+            "language": language,
+            "priority": settings.priority,
+            "due_at": next_calling_time(now),
+            "now": now,
+            "since": now - timedelta(hours=1),
+        }
+        message = prepare_message(key=ACK_TEMPLATE, to=phone, language=language)
+    return _Plan(
+        call={
+            "call_sid": call.call_sid,
+            "caller_raw": call.caller,
+            "phone": caller.e164,
+            "dialled": call.dialled,
+            "now": now,
+        },
+        problem=caller.problem,
+        callback=callback,
+        message=message,
+        caller_masked=caller.e164 or call.caller,
     )
-    blocked = exists().where(BlockedNumber.phone == phone)
-    calls_last_hour, is_blocked = db.session.execute(select(recent, blocked)).one()
+
+
+def _write(cursor: RawCursor, plan: _Plan) -> tuple[MissedCallOutcome, int | None]:
+    """Write the missed call, its callback and its SMS; raise ``_AlreadyRecorded`` for a repeat."""
+    outcome = plan.problem
+    callback_id, opened = None, False
+    if plan.callback is not None:
+        outcome = _screen(cursor, plan.callback)
+        if outcome is None:
+            callback_id, count = _OPEN_OR_JOIN_CALLBACK.execute(cursor, plan.callback).fetchone()
+            opened = count == 1
+            outcome = MissedCallOutcome.QUEUED if opened else MissedCallOutcome.MERGED
+    assert outcome is not None
+    inserted = _INSERT_MISSED_CALL.execute(
+        cursor, {**plan.call, "outcome": str(outcome), "callback_id": callback_id}
+    ).fetchone()
+    if inserted is None:
+        raise _AlreadyRecorded(plan.call["call_sid"])
+    message_id = None
+    if opened and plan.message is not None:
+        message_id = insert_message(cursor, plan.message, callback_id=callback_id)
+    return outcome, message_id
+
+
+# The intake's statements, in SQL that SQLite and PostgreSQL both read. Written once, they
+# spare the webhook the cost of building SQLAlchemy statements on every call.
+_NOW = bindparam("now", type_=UTCDateTime())
+_SINCE = bindparam("since", type_=UTCDateTime())
+
+_SCREEN = Prepared(
+    text(
+        """
+    SELECT
+        (SELECT count(*) FROM missed_calls WHERE phone = :phone AND received_at >= :since),
+        EXISTS (SELECT 1 FROM blocked_numbers WHERE phone = :phone)
+    """
+    ).bindparams(_SINCE)
+)
+
+_INSERT_MISSED_CALL = Prepared(
+    text(
+        """
+    INSERT INTO missed_calls
+        (call_sid, caller_raw, phone, dialled, outcome, callback_id, received_at)
+    VALUES (:call_sid, :caller_raw, :phone, :dialled, :outcome, :callback_id, :now)
+    ON CONFLICT (call_sid) DO NOTHING
+    RETURNING id
+    """
+    ).bindparams(_NOW)
+)
+
+# The conflict target names the partial unique index of open callbacks: a number's new
+# missed call joins its open callback, or opens one.
+_OPEN_OR_JOIN_CALLBACK = Prepared(
+    text(
+        f"""
+    INSERT INTO callbacks
+        (phone, language, status, priority, due_at, missed_call_count, first_missed_at,
+         last_missed_at, attempts, created_at)
+    VALUES (:phone, :language, 'pending', :priority, :due_at, 1, :now, :now, 0, :now)
+    ON CONFLICT (phone) WHERE {OPEN_CALLBACK_SQL}
+    DO UPDATE SET
+        missed_call_count = callbacks.missed_call_count + 1,
+        last_missed_at = excluded.last_missed_at
+    RETURNING id, missed_call_count
+    """
+    ).bindparams(_NOW, bindparam("due_at", type_=UTCDateTime()))
+)
+
+
+def _screen(cursor: RawCursor, callback: dict[str, Any]) -> MissedCallOutcome | None:
+    """Return why this number's call is not queued (blocked, too many calls), or None."""
+    calls_last_hour, is_blocked = _SCREEN.execute(cursor, callback).fetchone()
     if is_blocked:
         return MissedCallOutcome.BLOCKED
-    if calls_last_hour >= current_app.config["MISSED_CALLS_PER_HOUR_LIMIT"]:
-        log.warning("%s: %d missed calls within the hour, not queued", mask(phone), calls_last_hour)
+    if calls_last_hour >= IntakeSettings.of_app().hourly_limit:
+        phone = mask(callback["phone"])
+        log.warning("%s: %d missed calls within the hour, not queued", phone, calls_last_hour)
         return MissedCallOutcome.RATE_LIMITED
     return None
-
-
-def _open_or_join_callback(phone: str, dialled: str, now: datetime) -> tuple[int, bool]:
-    """Open a callback for ``phone`` or join its open one; return (id, whether opened)."""
-    session = db.session
-    open_statuses = Callback.__table__.c.status.in_(OPEN_CALLBACK_STATUSES)
-    statement = insert_for(session, Callback.__table__).values(
-        phone=phone,
-        language=language_for(dialled),
-        status=CallbackStatus.PENDING,
-        priority=current_app.config["CALLBACK_DEFAULT_PRIORITY"],
-        due_at=next_calling_time(now),
-        missed_call_count=1,
-        first_missed_at=now,
-        last_missed_at=now,
-        attempts=0,
-        created_at=now,
-    )
-    statement = statement.on_conflict_do_update(
-        index_elements=["phone"],
-        index_where=open_statuses,
-        set_={
-            "missed_call_count": Callback.__table__.c.missed_call_count + 1,
-            "last_missed_at": statement.excluded.last_missed_at,
-        },
-    ).returning(Callback.id, Callback.missed_call_count)
-    callback_id, count = session.execute(statement).one()
-    return callback_id, count == 1

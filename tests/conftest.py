@@ -23,6 +23,7 @@ from twilio.request_validator import RequestValidator
 
 from app import create_app
 from callqueue.queues import ALL_QUEUES, get_queue
+from callqueue.relay import relay_messages
 from core.embedded_redis import EmbeddedRedis
 from core.extensions import db
 from core.redis_client import redis_client
@@ -167,8 +168,9 @@ def post_webhook(
 
 
 def run_jobs(app: Flask) -> None:
-    """Run every queued job to the end, in this process, as an RQ worker would."""
+    """Relay recorded SMS to RQ and run every job to the end, as the sweeper and a worker would."""
     with app.app_context():
+        relay_messages()
         connection = redis_client()
         queues = [get_queue(name) for name in ALL_QUEUES]
         SimpleWorker(queues, connection=connection).work(burst=True)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
 from callqueue.hours import CallingHours, CallingHoursError
 from core.extensions import db
@@ -62,6 +63,6 @@ def test_missed_call_at_eleven_at_night_is_due_when_the_window_opens(make_app):
     app = make_app(CALLING_HOURS="09:00-21:00")
     call = InboundCall("CA" + "7" * 32, "+919812345678", "+911800180000", "ringing")
     with app.app_context():
-        result = record_missed_call(call, now=ist(2026, 12, 15, 23, 0).astimezone(UTC))
-        callback = db.session.get(Callback, result.callback_id)
+        record_missed_call(call, now=ist(2026, 12, 15, 23, 0).astimezone(UTC))
+        callback = db.session.scalars(select(Callback)).one()
         assert callback.due_at == ist(2026, 12, 16, 9, 0)

@@ -1,4 +1,4 @@
-"""No missed call is lost when Redis is down; old callbacks expire."""
+"""The sweep: SMS recorded in SQL reach RQ, even after Redis was down or lost jobs."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
+from callqueue.queues import get_queue
 from callqueue.sweep import sweep
 from core.embedded_redis import EmbeddedRedis
 from core.extensions import db
 from core.models import Callback, MissedCall, OutboundMessage, utcnow
+from core.redis_client import redis_client
 from tests.conftest import run_jobs
 from tests.ivr.test_missed_call import missed_call
 
@@ -49,7 +51,7 @@ def test_missed_calls_during_a_redis_outage_are_recorded_and_sent_later(
     own_redis.start()
     with app.app_context():
         report = sweep()
-    assert (report.requeued, report.redis_down) == (3, False)
+    assert (report.relayed, report.redis_down) == (3, False)
     run_jobs(app)
 
     assert sorted(sms["To"] for sms in twilio_api.messages) == [
@@ -59,22 +61,24 @@ def test_missed_calls_during_a_redis_outage_are_recorded_and_sent_later(
         assert set(db.session.scalars(select(OutboundMessage.status))) == {"sent"}
 
 
-def test_sweep_leaves_alone_messages_whose_job_is_queued(make_app, twilio_api):
+def test_the_webhook_leaves_redis_alone_and_the_sweep_relays_once(make_app, twilio_api):
     app = make_app(RECONCILE_AFTER_SECONDS=0)
     missed_call(app.test_client())
     with app.app_context():
-        report = sweep()
-    assert (report.requeued, report.already_queued) == (0, 1)
+        assert get_queue("sms").count == 0
+        first, second = sweep(), sweep()
+        assert get_queue("sms").count == 1
+    assert (first.relayed, second.relayed) == (1, 0)
+    assert (second.requeued, second.already_queued) == (0, 1)
     run_jobs(app)
     assert len(twilio_api.messages) == 1
 
 
-def test_sweep_requeues_a_message_whose_job_was_lost(make_app, twilio_api):
-    from core.redis_client import redis_client
-
+def test_sweep_requeues_a_message_whose_job_redis_lost(make_app, twilio_api):
     app = make_app(RECONCILE_AFTER_SECONDS=0)
     missed_call(app.test_client())
     with app.app_context():
+        assert sweep().relayed == 1
         redis_client().flushdb()  # the job is gone, as after a Redis restart without a dump
         assert sweep().requeued == 1
     run_jobs(app)
@@ -83,9 +87,8 @@ def test_sweep_requeues_a_message_whose_job_was_lost(make_app, twilio_api):
 
 def test_sweep_waits_the_grace_period_before_requeueing(app, client):
     missed_call(client)
-    from core.redis_client import redis_client
-
     with app.app_context():
+        assert sweep().relayed == 1
         redis_client().flushdb()
         assert sweep().requeued == 0  # a minute has not passed yet
 
@@ -100,11 +103,8 @@ def test_a_message_held_by_a_dead_worker_is_sent_again(make_app, twilio_api):
             )
         )
         db.session.commit()
-        from core.redis_client import redis_client
-
-        redis_client().flushdb()
         report = sweep()
-    assert (report.unstuck, report.requeued) == (1, 1)
+    assert (report.unstuck, report.relayed) == (1, 1)
     run_jobs(app)
     assert len(twilio_api.messages) == 1
 
@@ -145,4 +145,4 @@ def test_sweep_command_reports_what_it_did(make_app):
     app = make_app(RECONCILE_AFTER_SECONDS=0)
     result = app.test_cli_runner().invoke(args=["queue", "sweep"])
     assert result.exit_code == 0
-    assert "requeued 0" in result.output
+    assert "relayed 0, requeued 0" in result.output

@@ -1,0 +1,277 @@
+"""``python -m bench``: the missed-call webhook against a bare Flask endpoint.
+
+Both run under gunicorn with the project's ``gunicorn.conf.py`` and the same settings; the
+load is N unique, correctly signed calls over keep-alive connections. After the run every
+call must be recorded in SQL and queued in Redis, and every answer must be the rejection.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+from twilio.request_validator import RequestValidator
+
+from bench.load import LoadResult, run_load
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "bench-auth-token"
+PUBLIC_BASE_URL = "https://bench.sampark.example"
+PATH = "/ivr/missed-call"
+TARGETS = (
+    ("bare Flask", "bench.bare:create_app()"),
+    ("missed-call webhook", "app:create_app()"),
+)
+LOG_FILE = ROOT / "bench" / "results" / "server.log"
+README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+def signed_requests(start: int, count: int, host: str) -> list[bytes]:
+    """Prepare ``count`` unique missed calls from unique numbers, signed as Twilio signs them."""
+    validator = RequestValidator(TOKEN)
+    prepared = []
+    for n in range(start, start + count):
+        params = {
+            "AccountSid": "AC" + "b" * 32,
+            "CallSid": f"CA{n:032x}",
+            "From": f"+9198{n:08d}",
+            "To": "+911800180000",
+            "CallStatus": "ringing",
+            "Direction": "inbound",
+        }
+        body = urlencode(params).encode()
+        signature = validator.compute_signature(PUBLIC_BASE_URL + PATH, params)
+        prepared.append(
+            (
+                f"POST {PATH} HTTP/1.1\r\nHost: {host}\r\n"
+                "Content-Type: application/x-www-form-urlencoded\r\n"
+                f"X-Twilio-Signature: {signature}\r\nContent-Length: {len(body)}\r\n\r\n"
+            ).encode()
+            + body
+        )
+    return prepared
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"server on port {port} did not start")
+
+
+class Server:
+    """A gunicorn serving one app factory, with the project's settings."""
+
+    def __init__(self, factory: str, env: dict[str, str]) -> None:
+        self.port = free_port()
+        env = dict(env, PORT=str(self.port), HOST="127.0.0.1", ACCESS_LOG="")
+        gunicorn = str(Path(sys.executable).parent / "gunicorn")
+        self.log = open(LOG_FILE, "ab")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            [gunicorn, "-c", str(ROOT / "gunicorn.conf.py"), factory],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        wait_for_port(self.port)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=20)
+        self.log.close()
+
+
+def measure(
+    factory: str, env: dict[str, str], warmup: list[bytes], load: list[bytes], connections: int
+) -> LoadResult:
+    server = Server(factory, env)
+    try:
+        run_load("127.0.0.1", server.port, warmup, connections)
+        return run_load("127.0.0.1", server.port, load, connections)
+    finally:
+        server.stop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=5000, help="measured calls per round")
+    parser.add_argument("--warmup", type=int, default=500)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=3, help="best of this many rounds")
+    parser.add_argument("--write-readme", action="store_true", help="put the figures in README.md")
+    args = parser.parse_args()
+
+    scratch = Path(tempfile.mkdtemp(prefix="sampark-bench-"))
+    LOG_FILE.parent.mkdir(exist_ok=True)
+    LOG_FILE.unlink(missing_ok=True)
+    from core.embedded_redis import EmbeddedRedis
+
+    redis_server = None
+    env = dict(os.environ)
+    env.setdefault("DATABASE_URL", f"sqlite:///{scratch}/bench.db")
+    if not env.get("REDIS_URL"):
+        redis_server = EmbeddedRedis(scratch / "redis", persist=False)
+        env["REDIS_URL"] = redis_server.start()
+    env.update(
+        FLASK_APP="app",
+        TWILIO_AUTH_TOKEN=TOKEN,
+        TWILIO_ACCOUNT_SID="",
+        PUBLIC_BASE_URL=PUBLIC_BASE_URL,
+        MISSED_CALLS_PER_HOUR_LIMIT="1000000",
+        SECRET_KEY="bench",
+    )
+    try:
+        subprocess.run(
+            [str(Path(sys.executable).parent / "flask"), "db", "upgrade"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        host = "127.0.0.1"
+        best: dict[str, LoadResult] = {}
+        next_call = 0
+        total_calls = 0
+        for round_number in range(1, args.rounds + 1):
+            for name, factory in TARGETS:
+                warmup = signed_requests(next_call, args.warmup, host)
+                load = signed_requests(next_call + args.warmup, args.requests, host)
+                next_call += args.warmup + args.requests
+                if factory.startswith("app:"):
+                    total_calls += args.warmup + args.requests
+                result = measure(factory, env, warmup, load, args.connections)
+                p50, p99 = result.percentile(0.5), result.percentile(0.99)
+                print(
+                    f"round {round_number}: {name:20} {result.throughput:8.0f} req/s  "
+                    f"p50 {p50:5.1f} ms  p99 {p99:5.1f} ms"
+                )
+                if name not in best or result.throughput > best[name].throughput:
+                    best[name] = result
+        counts = verify(env)
+    finally:
+        if redis_server is not None:
+            redis_server.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+    bare, hook = best["bare Flask"], best["missed-call webhook"]
+    errors = sum(count for status, count in hook.statuses.items() if status != 200)
+    figures = {
+        "connections": args.connections,
+        "requests_per_round": args.requests,
+        "rounds": args.rounds,
+        "bare_rps": round(bare.throughput),
+        "webhook_rps": round(hook.throughput),
+        "ratio": round(hook.throughput / bare.throughput, 3),
+        "webhook_p50_ms": round(hook.percentile(0.5), 2),
+        "webhook_p99_ms": round(hook.percentile(0.99), 2),
+        "bare_p50_ms": round(bare.percentile(0.5), 2),
+        "bare_p99_ms": round(bare.percentile(0.99), 2),
+        "error_answers": errors,
+        "calls_sent": total_calls,
+        **counts,
+        "database": env["DATABASE_URL"].split(":", 1)[0],
+        "redis": "embedded" if redis_server else "server",
+    }
+    print(json.dumps(figures, indent=2))
+    results = ROOT / "bench" / "results"
+    results.mkdir(exist_ok=True)
+    (results / "latest.json").write_text(json.dumps(figures, indent=2))
+    if args.write_readme:
+        write_readme(figures)
+    ok = errors == 0 and all(
+        counts[key] == total_calls
+        for key in ("calls_recorded", "callbacks_opened", "sms_recorded", "sms_jobs_queued")
+    )
+    if not ok:
+        print("FAILED: some calls were not answered, recorded or queued", file=sys.stderr)
+    return 0 if ok else 1
+
+
+def verify(env: dict[str, str]) -> dict[str, int]:
+    """Count what the runs left behind, then relay the SMS to RQ as the sweeper would."""
+    from sqlalchemy import func, select
+
+    from app import create_app
+    from callqueue.queues import get_queue
+    from callqueue.relay import relay_messages
+    from core.extensions import db
+    from core.models import Callback, MissedCall, OutboundMessage
+
+    app = create_app(
+        {
+            "DATABASE_URL": env["DATABASE_URL"],
+            "REDIS_URL": env["REDIS_URL"],
+            "SECRET_KEY": "bench",
+            "TWILIO_AUTH_TOKEN": TOKEN,
+        }
+    )
+    with app.app_context():
+
+        def count(model: type) -> int:
+            return db.session.scalar(select(func.count()).select_from(model)) or 0
+
+        counts = {
+            "calls_recorded": count(MissedCall),
+            "callbacks_opened": count(Callback),
+            "sms_recorded": count(OutboundMessage),
+        }
+        db.session.rollback()
+        started = time.perf_counter()
+        relay_messages(limit=10**9)
+        counts["relay_ms"] = round((time.perf_counter() - started) * 1000)
+        counts["sms_jobs_queued"] = get_queue("sms").count
+    return counts
+
+
+def write_readme(figures: dict[str, object]) -> None:
+    """Replace the figures between the bench markers in README.md."""
+    readme = ROOT / "README.md"
+    f = figures
+    lines = [
+        README_START,
+        f"Measured by `make bench` on {time.strftime('%Y-%m-%d')}: {os.cpu_count()} cores, "
+        f"{f['database']}, {f['redis']} Redis, gunicorn with `gunicorn.conf.py` for both, "
+        f"{f['connections']} concurrent clients, best of {f['rounds']} rounds of "
+        f"{f['requests_per_round']} unique signed calls.",
+        "",
+        "| endpoint | requests/s | p50 | p99 |",
+        "|---|---:|---:|---:|",
+        f"| bare Flask, same TwiML | {f['bare_rps']} | {f['bare_p50_ms']} ms "
+        f"| {f['bare_p99_ms']} ms |",
+        f"| `POST /ivr/missed-call` | {f['webhook_rps']} | {f['webhook_p50_ms']} ms "
+        f"| {f['webhook_p99_ms']} ms |",
+        "",
+        f"Ratio to bare Flask: **{f['ratio']}**. Error answers: {f['error_answers']}. "
+        f"Calls sent {f['calls_sent']}; recorded {f['calls_recorded']}, callbacks "
+        f"{f['callbacks_opened']}, SMS recorded {f['sms_recorded']} and queued "
+        f"{f['sms_jobs_queued']} by the relay (in {f['relay_ms']} ms).",
+        README_END,
+    ]
+    pattern = re.escape(README_START) + ".*?" + re.escape(README_END)
+    text = re.sub(pattern, "\n".join(lines).replace("\\", "\\\\"), readme.read_text(), flags=re.S)
+    readme.write_text(text)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,20 @@
+"""The baseline: a bare Flask app answering the same TwiML, with no records and no checks."""
+
+from __future__ import annotations
+
+from flask import Flask, Response
+
+from telephony.twiml import TWIML_MIMETYPE, reject_busy
+
+REJECT_BYTES = reject_busy().get_data()
+
+
+def create_app() -> Flask:
+    """Return a Flask app whose one route answers what the missed-call webhook answers."""
+    app = Flask(__name__)
+
+    @app.post("/ivr/missed-call")
+    def missed_call() -> Response:
+        return Response(REJECT_BYTES, mimetype=TWIML_MIMETYPE)
+
+    return app

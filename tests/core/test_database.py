@@ -1,0 +1,103 @@
+"""Group commit: concurrent webhooks share transactions without losing or doubling records."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import func, select, text
+
+from core.database import write_in_group
+from core.extensions import db
+from core.models import Callback, MissedCall, OutboundMessage
+from ivr.intake import record_missed_call
+from telephony.inbound import InboundCall
+
+THREADS = 8
+CALLS_PER_THREAD = 30
+
+
+def test_concurrent_missed_calls_are_each_recorded_once(app):
+    # Every thread replays the same 30 CallSids (Twilio retrying at once), from 10 numbers.
+    calls = [
+        InboundCall(f"CA{n:032d}", f"+9198123450{n % 10:02d}", "+911800180000", "ringing")
+        for n in range(CALLS_PER_THREAD)
+    ]
+    results: list = []
+    errors: list[BaseException] = []
+
+    def caller() -> None:
+        with app.app_context():
+            try:
+                results.extend(record_missed_call(call) for call in calls)
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+    threads = [threading.Thread(target=caller) for _ in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert sum(not r.duplicate for r in results) == CALLS_PER_THREAD
+    assert sum(r.duplicate for r in results) == CALLS_PER_THREAD * (THREADS - 1)
+    with app.app_context():
+        count = lambda model: db.session.scalar(select(func.count()).select_from(model))  # noqa: E731
+        assert count(MissedCall) == CALLS_PER_THREAD
+        assert count(Callback) == 10
+        assert count(OutboundMessage) == 10
+        counts = db.session.scalars(select(Callback.missed_call_count)).all()
+        assert sorted(counts) == [3] * 10
+
+
+def test_failing_work_is_undone_alone_and_reported_to_its_caller(app):
+    with app.app_context():
+        engine = db.engine
+    barrier = threading.Barrier(4)
+    outcomes: dict[int, object] = {}
+
+    def insert(n: int) -> None:
+        def work(cursor):
+            cursor.dbapi.execute(
+                text(
+                    "INSERT INTO blocked_numbers (phone, reason, created_at) "
+                    "VALUES (:p, 'test', '2026-01-01 00:00:00')"
+                )
+                .compile(dialect=engine.dialect)
+                .string,
+                _params(engine, {"p": f"+91980000000{n}"}),
+            )
+            if n == 2:
+                raise ValueError("this one fails")
+            return n
+
+        barrier.wait()
+        try:
+            outcomes[n] = write_in_group(engine, work)
+        except ValueError as exc:
+            outcomes[n] = exc
+
+    threads = [threading.Thread(target=insert, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert [outcomes[n] for n in (0, 1, 3)] == [0, 1, 3]
+    assert isinstance(outcomes[2], ValueError)
+    with app.app_context():
+        phones = db.session.scalars(text("SELECT phone FROM blocked_numbers ORDER BY phone")).all()
+    assert phones == ["+919800000000", "+919800000001", "+919800000003"]
+
+
+def _params(engine, values):
+    # The driver's own parameter style: qmark for SQLite, pyformat for psycopg.
+    return (values["p"],) if engine.dialect.paramstyle == "qmark" else values
+
+
+@pytest.mark.parametrize("bad_url", ["sqlite:////nonexistent-dir/x.db"])
+def test_a_database_that_cannot_open_fails_every_caller_without_hanging(make_app, bad_url):
+    app = make_app(DATABASE_URL=bad_url)
+    with app.app_context(), pytest.raises(Exception):  # noqa: B017 - any driver error will do
+        write_in_group(db.engine, lambda cursor: None)

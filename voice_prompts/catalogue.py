@@ -1,0 +1,226 @@
+"""Load the prompt catalogue: every IVR prompt's Hindi and English text.
+
+The catalogue lives in ``catalogue.toml`` beside this module so that wording can be
+reviewed and changed without reading code. Loading validates it once (both languages
+present, the same placeholders in both, each placeholder declared with its kind), so a
+webhook never finds out mid-call that a translation is missing.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+import tomllib
+import unicodedata
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Literal, TypeAlias
+
+from voice_prompts.exceptions import CatalogueError, UnknownPromptError
+from voice_prompts.languages import LANGUAGES, Language, check_language
+
+PlaceholderKind: TypeAlias = Literal["amount", "date", "digits", "number"]
+
+PLACEHOLDER_KINDS: tuple[PlaceholderKind, ...] = ("amount", "date", "digits", "number")
+"""How a placeholder's value is spoken: rupees and paise, a date, digit by digit, a number."""
+
+CATALOGUE_FILE = "catalogue.toml"
+"""The catalogue shipped with this package."""
+
+_KEY_PATTERN = re.compile(r"[a-z][a-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A placeholder inside a prompt text, e.g. ``{amount}``."""
+
+    name: str
+
+
+TemplatePart: TypeAlias = str | Slot
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """One IVR prompt: its key and its text in each language."""
+
+    key: str
+    texts: Mapping[Language, str]
+    placeholders: frozenset[str]
+    bilingual: bool = False
+
+    def text(self, lang: str) -> str:
+        """Return the prompt's text template in ``lang`` (both languages if bilingual)."""
+        lang = check_language(lang)
+        if self.bilingual:
+            return " ".join(self.texts[each] for each in LANGUAGES)
+        return self.texts[lang]
+
+    def parts(self, lang: str) -> list[TemplatePart]:
+        """Split the text in ``lang`` into literal strings and placeholder slots, in order."""
+        return _split_template(self.text(lang), self.key)
+
+    @property
+    def is_static(self) -> bool:
+        """Tell whether the prompt has no placeholders, so one recording says it all."""
+        return not self.placeholders
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """Every prompt by key, and the kind of value each placeholder takes."""
+
+    prompts: Mapping[str, Prompt]
+    placeholder_kinds: Mapping[str, PlaceholderKind]
+    source: str = CATALOGUE_FILE
+
+    def __getitem__(self, key: str) -> Prompt:
+        try:
+            return self.prompts[key]
+        except KeyError:
+            raise UnknownPromptError(f"no prompt {key!r} in {self.source}") from None
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.prompts
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.prompts)
+
+    def __len__(self) -> int:
+        return len(self.prompts)
+
+    def text(self, key: str, lang: str) -> str:
+        """Return the text template of prompt ``key`` in ``lang``."""
+        return self[key].text(lang)
+
+    def kind_of(self, placeholder: str) -> PlaceholderKind:
+        """Return how the value of ``placeholder`` is spoken."""
+        try:
+            return self.placeholder_kinds[placeholder]
+        except KeyError:
+            raise UnknownPromptError(
+                f"no placeholder {placeholder!r} declared in {self.source}"
+            ) from None
+
+
+def load_catalogue(path: str | Path | None = None) -> Catalogue:
+    """Load and validate the catalogue at ``path``, or the one shipped with the package."""
+    if path is None:
+        return _default_catalogue()
+    path = Path(path)
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise CatalogueError(f"cannot read prompt catalogue {path}: {error}") from error
+    return parse_catalogue(raw, source=str(path))
+
+
+@cache
+def _default_catalogue() -> Catalogue:
+    # Cached because webhooks ask on every call and the shipped file does not change
+    # while the process runs.
+    raw = resources.files("voice_prompts").joinpath(CATALOGUE_FILE).read_text(encoding="utf-8")
+    return parse_catalogue(raw, source=CATALOGUE_FILE)
+
+
+def parse_catalogue(raw: str, source: str = "<string>") -> Catalogue:
+    """Parse and validate catalogue TOML text."""
+    try:
+        data = tomllib.loads(raw)
+    except tomllib.TOMLDecodeError as error:
+        raise CatalogueError(f"{source}: not valid TOML: {error}") from error
+
+    unknown_tables = set(data) - {"placeholders", "prompts"}
+    if unknown_tables:
+        raise CatalogueError(f"{source}: unknown tables {sorted(unknown_tables)}")
+
+    kinds = _parse_placeholder_kinds(data.get("placeholders", {}), source)
+    raw_prompts = data.get("prompts")
+    if not isinstance(raw_prompts, dict) or not raw_prompts:
+        raise CatalogueError(f"{source}: no [prompts.<key>] tables")
+
+    prompts = {key: _parse_prompt(key, entry, kinds, source) for key, entry in raw_prompts.items()}
+    return Catalogue(prompts=prompts, placeholder_kinds=kinds, source=source)
+
+
+def _parse_placeholder_kinds(table: object, source: str) -> dict[str, PlaceholderKind]:
+    if not isinstance(table, dict):
+        raise CatalogueError(f"{source}: [placeholders] must be a table of name = kind")
+    kinds: dict[str, PlaceholderKind] = {}
+    for name, kind in table.items():
+        if kind not in PLACEHOLDER_KINDS:
+            raise CatalogueError(
+                f"{source}: placeholder {name!r} has kind {kind!r}; "
+                f"expected one of {', '.join(PLACEHOLDER_KINDS)}"
+            )
+        kinds[name] = kind
+    return kinds
+
+
+def _parse_prompt(
+    key: str, entry: object, kinds: Mapping[str, PlaceholderKind], source: str
+) -> Prompt:
+    where = f"{source}: prompt {key!r}"
+    # Keys become file names and URL paths, so keep them to one safe alphabet.
+    if not _KEY_PATTERN.fullmatch(key):
+        raise CatalogueError(f"{where}: keys are lower-case letters, digits and underscores")
+    if not isinstance(entry, dict):
+        raise CatalogueError(f"{where}: must be a table with hi and en texts")
+    unknown_fields = set(entry) - {*LANGUAGES, "bilingual"}
+    if unknown_fields:
+        raise CatalogueError(f"{where}: unknown fields {sorted(unknown_fields)}")
+
+    texts: dict[Language, str] = {}
+    for lang in LANGUAGES:
+        text = entry.get(lang)
+        if not isinstance(text, str) or not text.strip():
+            raise CatalogueError(f"{where}: missing {lang!r} text")
+        # NFC so that the same words typed on different keyboards hash the same and
+        # the renderer does not re-render a prompt whose text did not really change.
+        texts[lang] = unicodedata.normalize("NFC", " ".join(text.split()))
+
+    placeholders_by_lang = {
+        lang: {part.name for part in _split_template(texts[lang], key) if isinstance(part, Slot)}
+        for lang in LANGUAGES
+    }
+    first, *others = LANGUAGES
+    for lang in others:
+        if placeholders_by_lang[lang] != placeholders_by_lang[first]:
+            raise CatalogueError(
+                f"{where}: placeholders differ between {first} "
+                f"{sorted(placeholders_by_lang[first])} and {lang} "
+                f"{sorted(placeholders_by_lang[lang])}"
+            )
+    placeholders = frozenset(placeholders_by_lang[first])
+    undeclared = placeholders - set(kinds)
+    if undeclared:
+        raise CatalogueError(f"{where}: placeholders {sorted(undeclared)} not in [placeholders]")
+
+    bilingual = entry.get("bilingual", False)
+    if not isinstance(bilingual, bool):
+        raise CatalogueError(f"{where}: bilingual must be true or false")
+    if bilingual and placeholders:
+        raise CatalogueError(f"{where}: a bilingual prompt cannot have placeholders")
+    return Prompt(key=key, texts=texts, placeholders=placeholders, bilingual=bilingual)
+
+
+def _split_template(template: str, key: str) -> list[TemplatePart]:
+    parts: list[TemplatePart] = []
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as error:
+        raise CatalogueError(f"prompt {key!r}: bad placeholder syntax: {error}") from error
+    for literal, field, spec, conversion in parsed:
+        if literal:
+            parts.append(literal)
+        if field is None:
+            continue
+        if not field.isidentifier() or spec or conversion:
+            raise CatalogueError(
+                f"prompt {key!r}: placeholders are plain names like {{amount}}, not {{{field}}}"
+            )
+        parts.append(Slot(field))
+    return parts
