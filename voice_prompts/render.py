@@ -101,8 +101,10 @@ class Synthesizer:
         # load pyttsx3.
         import pyttsx3
 
+        from voice_prompts import espeak_driver
+
         try:
-            self._engine = pyttsx3.init("espeak")
+            self._engine = pyttsx3.init(espeak_driver.register())
         except Exception as error:  # pyttsx3 raises whatever ctypes or espeak-ng raise
             raise RenderError(
                 f"cannot start espeak-ng through pyttsx3 ({error}); "

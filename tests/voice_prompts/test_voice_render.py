@@ -180,3 +180,29 @@ def test_unknown_key_is_refused_before_rendering(tmp_path: Path, synthesizer: Sy
             synthesizer=synthesizer,
         ).build()
     assert not (tmp_path / "hi").exists()
+
+
+
+def test_samples_arriving_with_the_end_of_an_utterance_are_kept(tmp_path):
+    # pyttsx3's own espeak driver writes the file before appending the samples that come
+    # with the end-of-message event, losing them (a short word's entire audio, at times).
+    import ctypes
+    import wave
+    from types import SimpleNamespace
+
+    from pyttsx3.drivers import _espeak
+
+    from voice_prompts.espeak_driver import WholeUtteranceDriver
+
+    proxy = SimpleNamespace(notify=lambda *a, **k: None, setBusy=lambda busy: None)
+    driver = WholeUtteranceDriver(proxy)
+    out = tmp_path / "word.wav"
+    driver._save_file, driver._text_to_say, driver._speaking = str(out), "दो", True
+    samples = (ctypes.c_short * 4)(100, -100, 200, -200)
+    events = [
+        SimpleNamespace(type=_espeak.EVENT_MSG_TERMINATED),
+        SimpleNamespace(type=_espeak.EVENT_LIST_TERMINATED),
+    ]
+    driver._onSynth(ctypes.cast(samples, ctypes.c_void_p).value, 4, events)
+    with wave.open(str(out)) as wav:
+        assert wav.getnframes() == 4
