@@ -1,0 +1,37 @@
+"""The shared SQL records, one module per area; import them from here.
+
+- ``types``: UTC timestamps and phone-number columns used by every record.
+- ``calls``: missed calls, callbacks, outgoing SMS, the block list.
+- ``users``: operators, supervisors and admins of the console.
+"""
+
+from core.models.calls import (
+    OPEN_CALLBACK_SQL,
+    OPEN_CALLBACK_STATUSES,
+    BlockedNumber,
+    Callback,
+    CallbackStatus,
+    MessageStatus,
+    MissedCall,
+    MissedCallOutcome,
+    OutboundMessage,
+)
+from core.models.types import PHONE, UTCDateTime, utcnow
+from core.models.users import Role, User
+
+__all__ = [
+    "OPEN_CALLBACK_SQL",
+    "OPEN_CALLBACK_STATUSES",
+    "PHONE",
+    "BlockedNumber",
+    "Callback",
+    "CallbackStatus",
+    "MessageStatus",
+    "MissedCall",
+    "MissedCallOutcome",
+    "OutboundMessage",
+    "Role",
+    "User",
+    "UTCDateTime",
+    "utcnow",
+]

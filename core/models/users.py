@@ -1,0 +1,37 @@
+"""People who use the console: operators, supervisors, admins."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Boolean, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.extensions import db
+from core.models.types import PHONE, UTCDateTime, utcnow
+
+
+class Role(StrEnum):
+    """What a console user may do; each role may do what the ones before it may."""
+
+    OPERATOR = "operator"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+class User(db.Model):
+    """A console account. Operators are rung on ``phone`` and bridged to consumers."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16), default=Role.OPERATOR)
+    phone: Mapped[str | None] = mapped_column(PHONE)
+    # Languages the person speaks, comma-separated codes ("hi,en").
+    languages: Mapped[str] = mapped_column(String(40), default="hi")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
