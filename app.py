@@ -8,10 +8,13 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+import callcenter
 import callqueue
 import ivr
 import telephony
+import voice_prompts
 from core import config, database, devserver, health, logs, redis_client, sessions
+from core.extensions import csrf
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -34,6 +37,7 @@ def register_extensions(app: Flask) -> None:
     logs.init_app(app)
     sessions.init_app(app)
     database.init_app(app)
+    csrf.init_app(app)
     redis_client.init_app(app)
     telephony.init_app(app)
 
@@ -41,10 +45,12 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     health.init_app(app)
     ivr.init_app(app)
+    callcenter.init_app(app)
 
 
 def register_commands(app: Flask) -> None:
     callqueue.init_app(app)
+    voice_prompts.init_app(app)
     devserver.init_app(app)
 
 

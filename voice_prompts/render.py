@@ -23,9 +23,10 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from voice_prompts.audio import (
     TELEPHONY_RATE,
@@ -92,6 +93,25 @@ class RenderSummary:
         )
 
 
+SYNTHESIS_ATTEMPTS = 3
+"""How often one text is spoken before an empty result counts as a failure."""
+
+_ENGINES: dict[str, object] = {}
+
+
+def _shared_engine(pyttsx3: Any, driver: str) -> Any:
+    """Return the process's one pyttsx3 engine for ``driver``, made on first use.
+
+    espeak-ng has a single global synthesis callback. pyttsx3 registers it when a driver is
+    made and clears it when a driver is garbage-collected, so a second engine (or the
+    collection of a first one after a second was made) silently leaves the live one
+    without audio. Keeping one engine for the life of the process avoids both.
+    """
+    if driver not in _ENGINES:
+        _ENGINES[driver] = pyttsx3.init(driver)
+    return _ENGINES[driver]
+
+
 class Synthesizer:
     """Speak text to samples with pyttsx3's espeak-ng driver."""
 
@@ -104,7 +124,7 @@ class Synthesizer:
         from voice_prompts import espeak_driver
 
         try:
-            self._engine = pyttsx3.init(espeak_driver.register())
+            self._engine = _shared_engine(pyttsx3, espeak_driver.register())
         except Exception as error:  # pyttsx3 raises whatever ctypes or espeak-ng raise
             raise RenderError(
                 f"cannot start espeak-ng through pyttsx3 ({error}); "
@@ -119,6 +139,18 @@ class Synthesizer:
     def synthesize(self, text: str, lang: str) -> list[int]:
         """Return ``text`` spoken in ``lang`` as 16-bit samples at the output rate."""
         voice = self.voice_id(lang)
+        # espeak-ng delivers audio from its own thread in retrieval mode and, now and then,
+        # ends an utterance without a single sample; asking again gets the audio.
+        for _ in range(SYNTHESIS_ATTEMPTS):
+            samples, rate = self._speak(text, voice)
+            samples = trim_silence(samples, rate)
+            if samples:
+                break
+        else:
+            raise RenderError(f"espeak-ng produced empty audio for {text!r} ({voice})")
+        return list(resample(samples, rate, self.settings.sample_rate))
+
+    def _speak(self, text: str, voice: str) -> tuple[Sequence[int], int]:
         with _ESPEAK_LOCK, tempfile.TemporaryDirectory(prefix="voice-prompts-") as scratch:
             raw_path = Path(scratch) / "speech.wav"
             self._engine.setProperty("voice", voice)
@@ -130,11 +162,7 @@ class Synthesizer:
                 self._engine.runAndWait()
             if not raw_path.exists():
                 raise RenderError(f"espeak-ng wrote no audio for {text!r} ({voice})")
-            samples, rate = read_wav(raw_path)
-        samples = trim_silence(samples, rate)
-        if not samples:
-            raise RenderError(f"espeak-ng produced empty audio for {text!r} ({voice})")
-        return list(resample(samples, rate, self.settings.sample_rate))
+            return read_wav(raw_path)
 
     def _choose_voices(self) -> dict[Language, str]:
         available = {voice.id: voice for voice in self._engine.getProperty("voices")}

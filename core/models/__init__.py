@@ -3,8 +3,14 @@
 - ``types``: UTC timestamps and phone-number columns used by every record.
 - ``calls``: missed calls, callbacks, outgoing SMS, the block list.
 - ``users``: operators, supervisors and admins of the console.
+- ``consumers``: consumer accounts, linked numbers, bills (the IVR's bill status).
+- ``console``: callback claims and the audit trail.
+- ``attempts``: outbound calls placed to bridge operators and consumers.
+- ``applications``: applications filled for consumers, and their demand notes.
 """
 
+# Every module is imported so that its tables are in the metadata migrations compare with.
+from core.models import applications, attempts, console, consumers  # noqa: F401
 from core.models.calls import (
     OPEN_CALLBACK_SQL,
     OPEN_CALLBACK_STATUSES,

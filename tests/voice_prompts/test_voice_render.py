@@ -194,10 +194,13 @@ def test_samples_arriving_with_the_end_of_an_utterance_are_kept(tmp_path):
 
     from voice_prompts.espeak_driver import WholeUtteranceDriver
 
-    proxy = SimpleNamespace(notify=lambda *a, **k: None, setBusy=lambda busy: None)
-    driver = WholeUtteranceDriver(proxy)
+    # Built without __init__: a second live driver would take over espeak-ng's one global
+    # callback from the synthesizer the other tests share.
+    driver = WholeUtteranceDriver.__new__(WholeUtteranceDriver)
+    driver._proxy = SimpleNamespace(notify=lambda *a, **k: None, setBusy=lambda busy: None)
     out = tmp_path / "word.wav"
     driver._save_file, driver._text_to_say, driver._speaking = str(out), "दो", True
+    driver._data_buffer = b""
     samples = (ctypes.c_short * 4)(100, -100, 200, -200)
     events = [
         SimpleNamespace(type=_espeak.EVENT_MSG_TERMINATED),

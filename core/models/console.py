@@ -1,0 +1,3 @@
+"""What the console adds to callbacks: claims by operators, and the audit trail."""
+
+from __future__ import annotations

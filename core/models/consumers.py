@@ -1,0 +1,3 @@
+"""Consumer accounts (K number, BP number…), the numbers linked to them, their bills."""
+
+from __future__ import annotations
