@@ -1,3 +1,52 @@
 """Applications filled for consumers (new connection and other services) and their demand notes."""
 
 from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.extensions import db
+from core.models.types import PHONE, UTCDateTime, utcnow
+
+
+class ApplicationStatus(StrEnum):
+    """Where an application stands, from the draft an operator saves to the connection."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    INSPECTION = "inspection"
+    DEMAND_ISSUED = "demand_issued"
+    PAID = "paid"
+    CONNECTED = "connected"
+    REJECTED = "rejected"
+
+
+class Application(db.Model):
+    """One application; ``number`` (``NC-2026-000123``) is given when it is submitted."""
+
+    __tablename__ = "applications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str | None] = mapped_column(String(24), unique=True)
+    # A service code of forms.registry.SERVICES ("new_connection", "name_transfer", …).
+    service: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(20), default=ApplicationStatus.DRAFT)
+    phone: Mapped[str] = mapped_column(PHONE)
+    account_number: Mapped[str | None] = mapped_column(String(20))
+    language: Mapped[str] = mapped_column(String(5), default="hi")
+    # The form's record (forms' to_record(): JSON-safe, Aadhaar masked).
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    demand_total: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    demand_items: Mapped[list[Any] | None] = mapped_column(JSON)
+    callback_id: Mapped[int | None] = mapped_column(ForeignKey("callbacks.id"))
+    operator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_applications_phone", "phone"),)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from flask_login import UserMixin
 from sqlalchemy import Boolean, String
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -20,7 +21,7 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
-class User(db.Model):
+class User(UserMixin, db.Model):
     """A console account. Operators are rung on ``phone`` and bridged to consumers."""
 
     __tablename__ = "users"
@@ -35,3 +36,12 @@ class User(db.Model):
     languages: Mapped[str] = mapped_column(String(40), default="hi")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
+        return self.active
+
+    def may(self, role: Role) -> bool:
+        """Tell whether this user has ``role`` or one above it."""
+        order = list(Role)
+        return order.index(Role(self.role)) >= order.index(role)
