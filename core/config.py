@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import secrets
+import time
 from typing import Any
 
 from flask import Flask
@@ -75,9 +77,35 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config["DATABASE_URL"] = f"sqlite:///{os.path.join(app.instance_path, 'sampark.db')}"
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["DATABASE_URL"])
     if not app.config["SECRET_KEY"]:
-        if not (app.debug or app.testing or os.environ.get("SAMPARK_DEV")):
-            app.logger.warning("SECRET_KEY is not set: sessions will not survive a restart")
-        app.config["SECRET_KEY"] = os.urandom(32).hex()
+        app.config["SECRET_KEY"] = _instance_secret_key(app)
+
+
+def _instance_secret_key(app: Flask) -> str:
+    """Return a key kept in the instance folder, made on first use.
+
+    Every gunicorn worker must sign sessions with the same key; a random key per process
+    would log operators out whenever a request reached another worker. Production sets
+    SECRET_KEY; this keeps a single machine working without it.
+    """
+    if not (app.debug or app.testing or os.environ.get("SAMPARK_DEV")):
+        app.logger.warning("SECRET_KEY is not set: using one kept in the instance folder")
+    os.makedirs(app.instance_path, exist_ok=True)
+    path = os.path.join(app.instance_path, "secret-key")
+    try:
+        # O_EXCL: of several workers starting at once, one writes the key, the others read it.
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):
+            with open(path) as existing:
+                key = existing.read().strip()
+            if key:
+                return key
+            time.sleep(0.01)
+        raise RuntimeError(f"{path} is empty; delete it or set SECRET_KEY") from None
+    key = secrets.token_hex(32)
+    with os.fdopen(handle, "w") as new:
+        new.write(key)
+    return key
 
 
 def _coerce(config: dict[str, Any]) -> None:
