@@ -13,7 +13,7 @@ import callqueue
 import ivr
 import telephony
 import voice_prompts
-from core import config, database, devserver, health, logs, redis_client, sessions
+from core import blocklist, config, database, devserver, health, logs, redis_client, sessions
 from core.extensions import csrf
 
 
@@ -50,6 +50,7 @@ def register_blueprints(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     callqueue.init_app(app)
+    blocklist.init_app(app)
     voice_prompts.init_app(app)
     devserver.init_app(app)
 
