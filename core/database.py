@@ -210,17 +210,12 @@ def _write_batch(engine: Engine, batch: list[_Work]) -> None:
             try:
                 if sqlite:
                     cursor.execute("BEGIN IMMEDIATE")
-                for item in batch:
-                    cursor.execute("SAVEPOINT work")
-                    try:
-                        item.result = item.run(raw)
-                    except dbapi.Error as exc:
-                        cursor.execute("ROLLBACK TO SAVEPOINT work")
-                        item.error = DBAPIError.instance(None, None, exc, dbapi.Error)
-                    except Exception as exc:
-                        cursor.execute("ROLLBACK TO SAVEPOINT work")
-                        item.error = exc
-                    cursor.execute("RELEASE SAVEPOINT work")
+                if len(batch) == 1:
+                    # Alone in the transaction: a failure rolls all of it back, no savepoint.
+                    batch[0].result = batch[0].run(raw)
+                else:
+                    for item in batch:
+                        _run_in_savepoint(cursor, raw, item, dbapi)
                 connection.commit()
             except BaseException as exc:
                 connection.rollback()
@@ -236,6 +231,19 @@ def _write_batch(engine: Engine, batch: list[_Work]) -> None:
     finally:
         if pooled is not None:
             pooled.close()
+
+
+def _run_in_savepoint(cursor: Any, raw: RawCursor, item: _Work, dbapi: Any) -> None:
+    cursor.execute("SAVEPOINT work")
+    try:
+        item.result = item.run(raw)
+    except dbapi.Error as exc:
+        cursor.execute("ROLLBACK TO SAVEPOINT work")
+        item.error = DBAPIError.instance(None, None, exc, dbapi.Error)
+    except Exception as exc:
+        cursor.execute("ROLLBACK TO SAVEPOINT work")
+        item.error = exc
+    cursor.execute("RELEASE SAVEPOINT work")
 
 
 _groups: dict[tuple[str, int], _Group] = {}
