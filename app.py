@@ -19,7 +19,9 @@ from core.extensions import csrf
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Create and configure the app."""
-    app = Flask(__name__, instance_relative_config=True)
+    # SAMPARK_INSTANCE_PATH moves local state (SQLite file, embedded Redis, keys) elsewhere.
+    instance_path = os.environ.get("SAMPARK_INSTANCE_PATH") or None
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     config.load(app, test_config)
     register_proxy(app)
     register_extensions(app)
