@@ -123,7 +123,7 @@ class OutboundMessage(db.Model):
     status: Mapped[str] = mapped_column(String(16), default=MessageStatus.QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     provider: Mapped[str | None] = mapped_column(String(16))
-    provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    provider_sid: Mapped[str | None] = mapped_column(String(64))
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # When the next attempt is due; while a worker holds the message, when its attempt began.
@@ -139,8 +139,16 @@ class OutboundMessage(db.Model):
         UniqueConstraint("callback_id", "template", name="uq_outbound_messages_callback_template"),
         # Every index is written on each intake commit, so these few serve every lookup:
         # the relay's and the sweep's (status, job_queued_at, next_attempt_at), the message
-        # of a callback (the unique constraint above), a delivery report's provider_sid.
+        # of a callback (the unique constraint above), a delivery report's provider_sid
+        # (partial: a message has none until it is sent, so the intake never writes it).
         Index("ix_outbound_messages_pending", "status", "job_queued_at", "next_attempt_at"),
+        Index(
+            "uq_outbound_messages_provider_sid",
+            "provider_sid",
+            unique=True,
+            sqlite_where=db.text("provider_sid IS NOT NULL"),
+            postgresql_where=db.text("provider_sid IS NOT NULL"),
+        ),
     )
 
 
