@@ -27,9 +27,10 @@ run: migrate
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-## Load-test the webhooks against a bare Flask endpoint under the same server settings.
-bench: migrate
-	$(PY) -m bench $(BENCH_ARGS)
+## Load-test the webhooks against a bare Flask endpoint under the same server settings;
+## the figures go to bench/results/latest.json and README.md.
+bench: setup
+	$(PY) -m bench --write-readme $(BENCH_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check .
