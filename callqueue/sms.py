@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, text, update
 from sqlalchemy.orm import Session
 
 from callqueue.context import app_job
-from callqueue.queues import SMS_QUEUE, enqueue, enqueue_batch, job_data
+from callqueue.queues import SMS_QUEUE, enqueue_batch, job_data
 from core.config import split_list
 from core.database import Prepared, RawCursor
 from core.extensions import db
@@ -166,11 +166,6 @@ def job_id(message_id: int) -> str:
 def _retry() -> Retry | None:
     waits = backoff_seconds()
     return Retry(max=len(waits), interval=waits) if waits else None
-
-
-def enqueue_message(message_id: int) -> bool:
-    """Queue the send job of a recorded message; False when Redis is down (the sweep retries)."""
-    return enqueue(SMS_QUEUE, send_message, message_id, job_id=job_id(message_id), retry=_retry())
 
 
 def enqueue_messages(message_ids: list[int]) -> None:
