@@ -4,22 +4,54 @@ applications filled during a call, dashboards and exports. Everything under ``/c
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, render_template
 
 
 def init_app(app: Flask) -> None:
-    """Register the console's blueprints and commands."""
+    """Register the console's blueprints and commands, and its cookie settings."""
+    from flask_wtf.csrf import CSRFError
+
     from callcenter.applications_views import applications_bp
+    from callcenter.cli import users_cli
+    from callcenter.dashboard_views import dashboard_bp
     from callcenter.views import console_bp
     from core.extensions import db, login_manager
     from core.models import User
 
+    secure = str(app.config.get("PUBLIC_BASE_URL", "")).startswith("https://")
+    _cookie_default(app, "SESSION_COOKIE_HTTPONLY", True)
+    _cookie_default(app, "SESSION_COOKIE_SAMESITE", "Lax")
+    _cookie_default(app, "REMEMBER_COOKIE_HTTPONLY", True)
+    _cookie_default(app, "REMEMBER_COOKIE_SAMESITE", "Lax")
+    if secure:
+        _cookie_default(app, "SESSION_COOKIE_SECURE", True)
+        _cookie_default(app, "REMEMBER_COOKIE_SECURE", True)
+
     login_manager.init_app(app)
     login_manager.login_view = "console.login"
+    login_manager.login_message = "Log in to use the console."
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
         return db.session.get(User, int(user_id))
 
+    @app.errorhandler(CSRFError)
+    def csrf_refused(error: CSRFError) -> tuple[str, int]:
+        # Webhooks are exempt, so this is a console form that is stale or was forged.
+        message = (
+            "This form has expired or is missing its security token "
+            f"({error.description}). Reload the page and try again; nothing was changed."
+        )
+        return render_template("console/refused.html", message=message), 400
+
     app.register_blueprint(console_bp)
     app.register_blueprint(applications_bp)
+    app.register_blueprint(dashboard_bp)
+    app.cli.add_command(users_cli)
+
+
+def _cookie_default(app: Flask, key: str, value: object) -> None:
+    # Flask fills its cookie keys with lax defaults (None, False), so setdefault would never
+    # apply; an explicit setting still wins.
+    if not app.config.get(key):
+        app.config[key] = value

@@ -1,9 +1,349 @@
-"""Console pages."""
+"""Console pages: login, the queue, a callback with its caller's history, the outbox."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+from wtforms import DateTimeLocalField, RadioField, SelectChoice, SelectField
+from wtforms.validators import DataRequired, Optional
+
+from callcenter import dispositions, queue
+from callcenter.audit import audit_trail
+from callcenter.auth import LoginForm, LoginLimiter, authenticate, role_required
+from callcenter.exceptions import (
+    CallbackNotFound,
+    CallingUnavailable,
+    CallRefused,
+    ConsoleError,
+    DispositionError,
+    TooManyLoginAttempts,
+)
+from callcenter.history import caller_history
+from core.extensions import db, login_manager
+from core.models import Callback, OutboundMessage, Role, User
+from core.phone import mask
 
 console_bp = Blueprint(
     "console", __name__, url_prefix="/console", template_folder="templates", static_folder="static"
 )
+
+PUBLIC_ENDPOINTS = frozenset({"console.login", "console.static"})
+"""The only console pages open without logging in."""
+
+DEFAULT_QUEUE_REFRESH_SECONDS = 5
+"""How often the queue page asks for fresh rows (setting QUEUE_REFRESH_SECONDS)."""
+
+DEFAULT_CONSOLE_LANGUAGES = "hi,en,bho,mai,mag,raj,ur"
+"""Languages a consumer may need, offered after "language not spoken" (setting
+CONSOLE_LANGUAGES)."""
+
+LANGUAGE_NAMES = {
+    "hi": "Hindi",
+    "en": "English",
+    "bho": "Bhojpuri",
+    "mai": "Maithili",
+    "mag": "Magahi",
+    "raj": "Rajasthani",
+    "ur": "Urdu",
+}
+
+OUTBOX_PAGE_SIZE = 200
+
+CALL_BACK_FORMAT = "%Y-%m-%dT%H:%M"
+"""What an ``<input type=datetime-local>`` sends."""
+
+
+@console_bp.before_request
+def require_login() -> Any:
+    """Send anyone not logged in to the login page."""
+    if request.endpoint not in PUBLIC_ENDPOINTS and not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    return None
+
+
+@console_bp.errorhandler(ConsoleError)
+def refuse(error: ConsoleError) -> Any:
+    """Answer a refused action with its message, as JSON or as a page."""
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(error=str(error)), error.status
+    return render_template("console/refused.html", message=str(error)), error.status
+
+
+@console_bp.errorhandler(403)
+def forbidden(_error: Exception) -> Any:
+    """Tell the user the page is not for their role."""
+    message = "This page is for supervisors; your account may not open it."
+    return render_template("console/refused.html", message=message), 403
+
+
+@console_bp.app_template_filter("local_time")
+def local_time(value: datetime | None, fmt: str = "%d %b %Y %H:%M") -> str:
+    """Show a UTC time in the call centre's time zone."""
+    if value is None:
+        return ""
+    return value.astimezone(_zone()).strftime(fmt)
+
+
+@console_bp.app_template_filter("masked")
+def masked(value: str | None) -> str:
+    """Show a phone number with all but its last digits hidden."""
+    return mask(value)
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config.get("TIMEZONE", "Asia/Kolkata"))
+
+
+# --- login -----------------------------------------------------------------------------
+
+
+@console_bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    """Log in to the console."""
+    if current_user.is_authenticated:
+        return redirect(url_for("console.queue_page"))
+    form = LoginForm()
+    error, status = None, 200
+    if form.validate_on_submit():
+        username = form.username.data.strip()
+        address = request.remote_addr or "unknown"
+        limiter = LoginLimiter()
+        try:
+            limiter.check(username, address)
+        except TooManyLoginAttempts as exc:
+            error, status = str(exc), exc.status
+            response = render_template("console/login.html", form=form, error=error)
+            return response, status, {"Retry-After": str(exc.retry_after)}
+        user = authenticate(username, form.password.data)
+        if user is None:
+            limiter.failed(username, address)
+            error, status = "Wrong username or password.", 401
+        else:
+            limiter.succeeded(username)
+            # A fresh session at login, so a session planted before it gains nothing.
+            session.clear()
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("console/login.html", form=form, error=error), status
+
+
+def _safe_next(target: str | None) -> str:
+    # Only paths on this site: "//host" or "https://…" would send the user elsewhere.
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("console.queue_page")
+
+
+@console_bp.post("/logout")
+def logout() -> Response:
+    """Log out."""
+    logout_user()
+    session.clear()
+    return redirect(url_for("console.login"))
+
+
+# --- the queue -------------------------------------------------------------------------
+
+
+@console_bp.get("/")
+def queue_page() -> str:
+    """Show the pending callbacks, best first."""
+    return render_template(
+        "console/queue.html",
+        rows=queue.pending_queue(),
+        claim=queue.current_claim(current_user.id),
+        refresh_seconds=int(
+            current_app.config.get("QUEUE_REFRESH_SECONDS", DEFAULT_QUEUE_REFRESH_SECONDS)
+        ),
+    )
+
+
+@console_bp.get("/queue.json")
+def queue_json() -> Any:
+    """Return the queue's rows for the page to refresh itself."""
+    claim = queue.current_claim(current_user.id)
+    rows = [
+        {
+            "id": row.id,
+            "phone": row.masked_phone,
+            "language": row.required_language or row.language,
+            "priority": row.priority,
+            "waited_minutes": row.waited_minutes,
+            "missed_calls": row.missed_calls,
+            "attempts": row.attempts,
+            "due": row.due,
+            "due_at": local_time(row.due_at),
+            "sla": row.sla,
+            "url": url_for("console.callback_page", callback_id=row.id),
+        }
+        for row in queue.pending_queue()
+    ]
+    return jsonify(
+        rows=rows,
+        claim=None
+        if claim is None
+        else {"id": claim.id, "url": url_for("console.callback_page", callback_id=claim.id)},
+    )
+
+
+@console_bp.post("/take-next")
+def take_next() -> Response:
+    """Claim the best due callback and open it."""
+    held = queue.current_claim(current_user.id)
+    if held is not None:
+        flash(f"You already hold callback {held.id}; finish it first.", "info")
+        return redirect(url_for("console.callback_page", callback_id=held.id))
+    callback_id = queue.claim_next(current_user)
+    if callback_id is None:
+        flash("No callback is due for you right now.", "info")
+        return redirect(url_for("console.queue_page"))
+    return redirect(url_for("console.callback_page", callback_id=callback_id))
+
+
+# --- one callback ----------------------------------------------------------------------
+
+
+class DispositionForm(FlaskForm):
+    """What the call came to."""
+
+    disposition = RadioField(
+        "Outcome",
+        choices=[SelectChoice(d.value, dispositions.LABELS[d]) for d in dispositions.Disposition],
+        validators=[DataRequired(message="Choose what the call came to.")],
+    )
+    call_back_at = DateTimeLocalField(
+        "Call back at", format=CALL_BACK_FORMAT, validators=[Optional()]
+    )
+    language = SelectField("Language the consumer speaks", validators=[Optional()])
+
+
+def _disposition_form() -> DispositionForm:
+    form = DispositionForm()
+    codes = [
+        c.strip()
+        for c in str(current_app.config.get("CONSOLE_LANGUAGES", DEFAULT_CONSOLE_LANGUAGES)).split(
+            ","
+        )
+        if c.strip()
+    ]
+    form.language.choices = [SelectChoice("", "—")] + [
+        SelectChoice(code, LANGUAGE_NAMES.get(code, code)) for code in codes
+    ]
+    return form
+
+
+def _load(callback_id: int) -> Callback:
+    callback = db.session.get(Callback, callback_id)
+    if callback is None:
+        raise CallbackNotFound(f"No callback {callback_id}.")
+    return callback
+
+
+def _render_callback(callback: Callback, form: DispositionForm, error: str | None = None) -> str:
+    holder = db.session.get(User, callback.claimed_by_id) if callback.claimed_by_id else None
+    return render_template(
+        "console/callback.html",
+        callback=callback,
+        holder=holder,
+        mine=holder is not None
+        and holder.id == current_user.id
+        and callback.status in queue.HELD_STATUSES,
+        history=caller_history(callback.phone, current_callback_id=callback.id),
+        trail=audit_trail(db.session, queue.AUDIT_ENTITY, callback.id),
+        users={user.id: user for user in db.session.scalars(select(User))},
+        form=form,
+        error=error,
+    )
+
+
+@console_bp.get("/callbacks/<int:callback_id>")
+def callback_page(callback_id: int) -> str:
+    """Show a callback, its caller's history, and what may be done with it."""
+    return _render_callback(_load(callback_id), _disposition_form())
+
+
+@console_bp.post("/callbacks/<int:callback_id>/call")
+def call(callback_id: int) -> Response:
+    """Ring the operator's phone and bridge them to the consumer."""
+    try:
+        from callqueue.calls import CallError, QueueUnavailable, start_call
+    except ImportError as exc:
+        raise CallingUnavailable(
+            "Calling is not available yet on this installation; call the consumer from the "
+            "desk phone and record the outcome below."
+        ) from exc
+    queue.require_holder(_load(callback_id), current_user)
+    try:
+        start_call(callback_id, current_user.id)
+    except QueueUnavailable as exc:
+        raise CallingUnavailable(str(exc)) from exc
+    except CallError as exc:
+        raise CallRefused(str(exc)) from exc
+    flash("Your phone will ring; answer it to be connected to the consumer.", "info")
+    return redirect(url_for("console.callback_page", callback_id=callback_id))
+
+
+@console_bp.post("/callbacks/<int:callback_id>/release")
+def release(callback_id: int) -> Response:
+    """Give the callback back to the queue."""
+    queue.release(callback_id, current_user)
+    flash(f"Callback {callback_id} is back in the queue.", "info")
+    return redirect(url_for("console.queue_page"))
+
+
+@console_bp.post("/callbacks/<int:callback_id>/disposition")
+def disposition(callback_id: int) -> Any:
+    """Record what the call came to."""
+    form = _disposition_form()
+    callback = _load(callback_id)
+    if not form.validate():
+        problems = [message for messages in form.errors.values() for message in messages]
+        return _render_callback(callback, form, "; ".join(problems)), 400
+    outcome = dispositions.Disposition(form.disposition.data)
+    call_back_at = None
+    if form.call_back_at.data is not None:
+        call_back_at = form.call_back_at.data.replace(tzinfo=_zone())
+    try:
+        dispositions.record_disposition(
+            callback_id,
+            current_user,
+            outcome,
+            call_back_at=call_back_at,
+            language=form.language.data or None,
+        )
+    except DispositionError as exc:
+        return _render_callback(_load(callback_id), form, str(exc)), exc.status
+    flash(f"Callback {callback_id}: {dispositions.LABELS[outcome]}.", "info")
+    return redirect(url_for("console.queue_page"))
+
+
+# --- supervisors -----------------------------------------------------------------------
+
+
+@console_bp.get("/outbox")
+@role_required(Role.SUPERVISOR)
+def outbox() -> str:
+    """Show the SMS we sent or mean to send, newest first."""
+    messages = db.session.scalars(
+        select(OutboundMessage)
+        .order_by(OutboundMessage.created_at.desc(), OutboundMessage.id.desc())
+        .limit(OUTBOX_PAGE_SIZE)
+    )
+    return render_template("console/outbox.html", messages=list(messages))

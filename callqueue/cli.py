@@ -47,13 +47,8 @@ def sweep_command(every: float) -> None:
             log.exception("sweep failed; trying again in %s s", every)
             time.sleep(every)
             continue
-        if not every or report.relayed or report.requeued or report.expired or report.unstuck:
-            click.echo(
-                f"relayed {report.relayed}, requeued {report.requeued}, "
-                f"already queued {report.already_queued}, "
-                f"unstuck {report.unstuck}, expired {report.expired}"
-                + (", Redis down" if report.redis_down else "")
-            )
+        if not every or report.did_something:
+            click.echo(report.summary())
         if not every:
             return
         time.sleep(every)

@@ -12,6 +12,8 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import select, update
 
+from callcenter.queue import release_stale_claims
+from callqueue.calls import recover_calls
 from callqueue.queues import reset_redis_pause
 from callqueue.relay import relay_messages
 from callqueue.sms import enqueue_messages, job_id
@@ -45,13 +47,38 @@ class SweepReport:
     already_queued: int = 0
     unstuck: int = 0
     expired: int = 0
+    calls_recovered: int = 0
+    claims_released: int = 0
     redis_down: bool = False
+
+    @property
+    def did_something(self) -> bool:
+        return any(
+            (
+                self.relayed,
+                self.requeued,
+                self.unstuck,
+                self.expired,
+                self.calls_recovered,
+                self.claims_released,
+            )
+        )
+
+    def summary(self) -> str:
+        """Say what the sweep did, in one line."""
+        return (
+            f"relayed {self.relayed}, requeued {self.requeued}, "
+            f"already queued {self.already_queued}, unstuck {self.unstuck}, "
+            f"expired {self.expired}, calls recovered {self.calls_recovered}, "
+            f"claims released {self.claims_released}" + (", Redis down" if self.redis_down else "")
+        )
 
 
 def sweep() -> SweepReport:
     """Run every housekeeping step once; safe to run on several hosts at the same time."""
     report = SweepReport()
     report.expired = expire_callbacks()
+    report.claims_released = release_stale_claims()
     report.unstuck = unstick_messages()
     try:
         redis_client().ping()
@@ -62,6 +89,7 @@ def sweep() -> SweepReport:
     reset_redis_pause()
     report.relayed = relay_messages()
     report.requeued, report.already_queued = requeue_lost_messages()
+    report.calls_recovered = recover_calls()
     return report
 
 

@@ -43,6 +43,19 @@ DEFAULTS: dict[str, Any] = {
     "RECONCILE_AFTER_SECONDS": 60,
     # The SMS template catalogue and DLT template ids (``DLT_TEMPLATE_<KEY>`` overrides).
     "SMS_TEMPLATES_FILE": "",
+    # Calling consumers back: attempts, minutes between them, recording, ring time.
+    "CALL_MAX_ATTEMPTS": 3,
+    "CALL_RETRY_BACKOFF": "15,60",
+    "CALL_RECORDING": False,
+    "CALL_DIAL_TIMEOUT": 30,
+    # The console: minutes within calling hours to reach a caller (the SLA), how long a
+    # claim may go unworked, login attempts per username and per address in a window.
+    "SLA_MINUTES": 120,
+    "CLAIM_TIMEOUT_MINUTES": 15,
+    "LOGIN_MAX_ATTEMPTS": 5,
+    "LOGIN_MAX_ATTEMPTS_PER_IP": 20,
+    "LOGIN_WINDOW_SECONDS": 900,
+    "QUEUE_REFRESH_SECONDS": 5,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "SECRET_KEY": "",
 }
@@ -55,8 +68,16 @@ _INTEGERS = {
     "SMS_MAX_ATTEMPTS",
     "RECONCILE_AFTER_SECONDS",
     "MAX_CONTENT_LENGTH",
+    "CALL_MAX_ATTEMPTS",
+    "CALL_DIAL_TIMEOUT",
+    "SLA_MINUTES",
+    "CLAIM_TIMEOUT_MINUTES",
+    "LOGIN_MAX_ATTEMPTS",
+    "LOGIN_MAX_ATTEMPTS_PER_IP",
+    "LOGIN_WINDOW_SECONDS",
+    "QUEUE_REFRESH_SECONDS",
 }
-_FLAGS = {"TWILIO_VALIDATE_SIGNATURES"}
+_FLAGS = {"TWILIO_VALIDATE_SIGNATURES", "CALL_RECORDING"}
 _FALSE_WORDS = {"0", "false", "no", "off", ""}
 
 

@@ -20,3 +20,13 @@ def init_app(app: Flask) -> None:
     for blueprint in (ivr_bp, sms_bp, voice_bp, bridge_bp):
         csrf.exempt(blueprint)
         app.register_blueprint(blueprint)
+    register_commands(app)
+
+
+def register_commands(app: Flask) -> None:
+    """Register ``flask ivr call`` (the call simulator) and ``flask seed-demo``."""
+    from ivr.cli import ivr_cli
+    from ivr.demo import seed_demo_command
+
+    app.cli.add_command(ivr_cli)
+    app.cli.add_command(seed_demo_command)

@@ -110,14 +110,7 @@ def _plan(call: InboundCall, now: datetime) -> _Plan:
     callback = message = None
     if phone is not None:
         language = language_for(call.dialled)
-        callback = {
-            "phone": phone,
-            "language": language,
-            "priority": settings.priority,
-            "due_at": next_calling_time(now),
-            "now": now,
-            "since": now - timedelta(hours=1),
-        }
+        callback = callback_request(phone, language, now)
         message = prepare_message(key=ACK_TEMPLATE, to=phone, language=language)
     return _Plan(
         call={
@@ -134,16 +127,41 @@ def _plan(call: InboundCall, now: datetime) -> _Plan:
     )
 
 
+def callback_request(phone: str, language: str, now: datetime) -> dict[str, Any]:
+    """Return the values ``open_callback`` takes for a consumer asking to be called back."""
+    return {
+        "phone": phone,
+        "language": language,
+        "priority": IntakeSettings.of_app().priority,
+        "due_at": next_calling_time(now),
+        "now": now,
+        "since": now - timedelta(hours=1),
+    }
+
+
+def open_callback(
+    cursor: RawCursor, callback: dict[str, Any]
+) -> tuple[MissedCallOutcome, int | None, bool]:
+    """Screen a number, then open its callback or join the open one.
+
+    Shared by missed calls and the IVR's "call me back", so both land in one queue under
+    the same block list and hourly limit. Returns the outcome, the callback's id (None
+    when screened out) and whether this request opened it.
+    """
+    outcome = _screen(cursor, callback)
+    if outcome is not None:
+        return outcome, None, False
+    callback_id, count = _OPEN_OR_JOIN_CALLBACK.execute(cursor, callback).fetchone()
+    opened = count == 1
+    return (MissedCallOutcome.QUEUED if opened else MissedCallOutcome.MERGED), callback_id, opened
+
+
 def _write(cursor: RawCursor, plan: _Plan) -> tuple[MissedCallOutcome, int | None]:
     """Write the missed call, its callback and its SMS; raise ``_AlreadyRecorded`` for a repeat."""
     outcome = plan.problem
     callback_id, opened = None, False
     if plan.callback is not None:
-        outcome = _screen(cursor, plan.callback)
-        if outcome is None:
-            callback_id, count = _OPEN_OR_JOIN_CALLBACK.execute(cursor, plan.callback).fetchone()
-            opened = count == 1
-            outcome = MissedCallOutcome.QUEUED if opened else MissedCallOutcome.MERGED
+        outcome, callback_id, opened = open_callback(cursor, plan.callback)
     assert outcome is not None
     inserted = _INSERT_MISSED_CALL.execute(
         cursor, {**plan.call, "outcome": str(outcome), "callback_id": callback_id}

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, request
 from sqlalchemy import update
 
+from callqueue.calls import record_call_status
 from core.extensions import db
 from core.models import MessageStatus, OutboundMessage, utcnow
 from ivr.intake import record_missed_call
@@ -42,7 +43,18 @@ def missed_call() -> Response:
 @ivr_bp.post("/call-status")
 @twilio_webhook
 def call_status() -> Response:
-    """Take a status callback of a call we placed."""
+    """Record a status callback of a call we placed on its attempt; unknown calls are ignored."""
+    call = InboundCall.from_request()
+    duration = request.form.get("CallDuration", "")
+    if call.call_sid and call.status:
+        known = record_call_status(
+            call.call_sid,
+            call.status.lower(),
+            duration=int(duration) if duration.isdigit() else None,
+            recording_url=request.form.get("RecordingUrl") or None,
+        )
+        if not known:
+            log.info("status callback for a call we did not place: %s", call.status)
     return Response(status=204)
 
 

@@ -1,7 +1,683 @@
-"""The IVR call flow: language, main menu, bill status, application status, callback, fault."""
+"""The IVR call flow: language, main menu, bill status, application status, callback, fault.
+
+One POST route per step, each checked for the provider's signature. A step that asks for
+keys answers with a Gather whose action is the step's ``…/answer`` route; when the caller
+presses nothing, the Gather falls through to a Redirect to that same route without keys,
+so "no input" and "wrong key" are handled in one place. State travels in the URL's query
+(``lang``, ``attempt``, ``account``, ``application``), never in a server-side session:
+
+- every Gather has a timeout (``IVR_GATHER_TIMEOUT``) and a step is asked at most
+  ``IVR_MAX_TRIES`` times; after the last try the caller is offered a callback;
+- 9 repeats a step, * goes back one step;
+- application numbers are keyed as digits only: NC-2026-000123 is 2026000123 followed
+  by # (the year, then the sequence; see ``ivr.accounts.application_numbers_for_keys``).
+
+Prompts are played from rendered clips (``GET /ivr/audio/…``) and fall back to ``<Say>``
+for any clip not rendered yet.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import logging
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    request,
+    send_from_directory,
+    url_for,
+)
+from twilio.twiml.voice_response import Gather, VoiceResponse
+
+from callqueue.hours import calling_hours
+from core.extensions import db
+from core.models import MissedCallOutcome, utcnow
+from core.models.applications import Application, ApplicationStatus
+from core.phone import read_caller_id
+from forms.config import discom_profile
+from ivr import actions
+from ivr.accounts import (
+    BillStatus,
+    account_by_number,
+    application_by_keys,
+    bill_for_caller,
+    caller_accounts,
+    linked_to_someone_else,
+)
+from ivr.intake import IntakeSettings
+from telephony.inbound import InboundCall, twilio_webhook
+from telephony.twiml import twiml
+from voice_prompts import current_library
+from voice_prompts.languages import LANGUAGES, LOCALE_TAGS
+
+log = logging.getLogger("sampark.ivr")
 
 voice_bp = Blueprint("voice", __name__, url_prefix="/ivr")
+
+GATHER_TIMEOUT_DEFAULT = 6
+"""Seconds a Gather waits for the first key (setting IVR_GATHER_TIMEOUT)."""
+
+MAX_TRIES_DEFAULT = 3
+"""How often a step is asked before the caller is offered a callback (IVR_MAX_TRIES)."""
+
+DIAL_TIMEOUT_DEFAULT = 30
+"""Seconds the call centre's number rings before the caller is offered a callback."""
+
+AUDIO_MAX_AGE_DEFAULT = 365 * 24 * 3600
+"""Cache lifetime of a versioned prompt URL: a re-render changes the URL, not the file."""
+
+UNVERSIONED_AUDIO_MAX_AGE = 300
+
+MAX_LISTED_ACCOUNTS = 8
+"""Accounts listed on keys 1–8; 9 repeats, 0 enters another number."""
+
+MAX_KEYED_DIGITS = 24
+"""More digits than any account or application number: the caller is leaning on a key."""
+
+REPEAT, BACK, OTHER = "9", "*", "0"
+
+DEFAULT_LANGUAGE = "hi"
+
+_APPLICATION_PROMPTS: dict[str, tuple[str, ...]] = {
+    ApplicationStatus.SUBMITTED: ("application_submitted", "application_next_wait"),
+    ApplicationStatus.INSPECTION: ("application_under_inspection", "application_next_wait"),
+    ApplicationStatus.DEMAND_ISSUED: ("application_demand_note_issued", "application_next_pay"),
+    ApplicationStatus.PAID: ("application_paid",),
+    ApplicationStatus.CONNECTED: ("application_connected",),
+    ApplicationStatus.REJECTED: ("application_rejected",),
+}
+"""What is said, in order, for an application in each status."""
+
+
+# ------------------------------------------------------------------ request helpers
+
+
+def _lang() -> str:
+    lang = request.args.get("lang", "")
+    return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def _attempt() -> int:
+    try:
+        return max(1, int(request.args.get("attempt", "1")))
+    except ValueError:
+        return 1
+
+
+def _int_arg(name: str) -> int | None:
+    try:
+        return int(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+def _keys() -> str:
+    # Twilio posts the keys a Gather collected as "Digits" (absent on a timeout).
+    keys = request.form.get("Digits", "")
+    return "".join(ch for ch in keys if ch in "0123456789*#")[: MAX_KEYED_DIGITS + 1]
+
+
+def _caller_phone() -> str | None:
+    if "ivr_caller" not in g:
+        settings = IntakeSettings.of_app()
+        caller = read_caller_id(
+            InboundCall.from_request().caller, settings.default_region, settings.allowed_regions
+        )
+        g.ivr_caller = caller.e164 if caller.usable else None
+    return g.ivr_caller
+
+
+def _setting(key: str, default: int) -> int:
+    try:
+        return int(current_app.config.get(key, default))
+    except (TypeError, ValueError):
+        return default
+
+
+def _url(endpoint: str, **args: Any) -> str:
+    return url_for(endpoint, **{k: v for k, v in args.items() if v is not None})
+
+
+# ------------------------------------------------------------------ speaking
+
+
+def _speak(target: VoiceResponse | Gather, key: str, lang: str, **values: Any) -> None:
+    """Play prompt ``key`` from its clips, or say it when a clip is missing."""
+    library = current_library()
+    tracks = library.tracks(key, lang, **values)
+    if tracks is None:
+        text = library.say_text(key, lang, **values)
+        target.say(text, language=LOCALE_TAGS[lang])  # type: ignore[index]
+        return
+    for path, version in tracks:
+        target.play(_audio_url(path, version))
+
+
+def _audio_url(path: str, version: str | None) -> str:
+    relative = url_for("voice.audio", filename=path, v=version)
+    base = current_app.config.get("PUBLIC_BASE_URL") or request.host_url
+    return base.rstrip("/") + relative
+
+
+def _gather(
+    answer_endpoint: str,
+    lang: str | None,
+    attempt: int,
+    *,
+    finish_on_key: str | None = None,
+    **args: Any,
+) -> tuple[VoiceResponse, Gather]:
+    """Return a response with a Gather posting to ``answer_endpoint``, and the Gather."""
+    action = _url(answer_endpoint, lang=lang, attempt=attempt, **args)
+    options: dict[str, Any] = {
+        "action": action,
+        "method": "POST",
+        "timeout": _setting("IVR_GATHER_TIMEOUT", GATHER_TIMEOUT_DEFAULT),
+        "action_on_empty_result": False,
+    }
+    if finish_on_key:
+        options["finish_on_key"] = finish_on_key
+    else:
+        options["num_digits"] = 1
+    response = VoiceResponse()
+    gather = Gather(**options)
+    response.append(gather)
+    # Nothing pressed: the Gather falls through to here and the answer hears no keys.
+    response.redirect(action, method="POST")
+    return response, gather
+
+
+Spoken = str | tuple[str, dict[str, Any]]
+"""A prompt key, or a prompt key with its values."""
+
+
+def _redirect(endpoint: str, *, say: tuple[Spoken, ...] = (), **args: Any) -> Response:
+    response = VoiceResponse()
+    for item in say:
+        key, values = (item, {}) if isinstance(item, str) else item
+        _speak(response, key, _lang(), **values)
+    response.redirect(_url(endpoint, **args), method="POST")
+    return twiml(response)
+
+
+def _retry(step: str, problem: Spoken, **args: Any) -> Response:
+    """Say what went wrong and ask the step again, or offer a callback after the last try."""
+    lang, attempt = _lang(), _attempt()
+    if attempt >= _setting("IVR_MAX_TRIES", MAX_TRIES_DEFAULT):
+        return _redirect("voice.callback_offer", say=(problem,), lang=lang)
+    return _redirect(step, say=(problem,), lang=lang, attempt=attempt + 1, **args)
+
+
+def _goodbye(*keys: str, **values: Any) -> Response:
+    lang = _lang()
+    response = VoiceResponse()
+    for key in keys:
+        _speak(response, key, lang, **values.get(key, {}))
+    _speak(response, "goodbye", lang)
+    response.hangup()
+    return twiml(response)
+
+
+def _menu_answer(step: str, back: str, choices: dict[str, str], **args: Any) -> Response:
+    """Follow a one-key answer: a choice, 9 to repeat, * to go back, or a re-prompt."""
+    lang, keys = _lang(), _keys().rstrip("#")
+    if not keys:
+        return _retry(step, "no_input", **args)
+    if keys in choices:
+        return _redirect(choices[keys], lang=lang, **args)
+    if keys == REPEAT:
+        return _redirect(step, lang=lang, attempt=_attempt(), **args)
+    if keys == BACK:
+        return _redirect(back, lang=lang)
+    return _retry(step, "invalid_key", **args)
+
+
+# ------------------------------------------------------------------ language and menu
+
+
+@voice_bp.post("/voice")
+@twilio_webhook
+def voice() -> Response:
+    """Answer the IVR number: ask for the language, Hindi first."""
+    response, gather = _gather("voice.language_answer", None, _attempt())
+    _speak(gather, "language_choice", DEFAULT_LANGUAGE)
+    return twiml(response)
+
+
+@voice_bp.post("/voice/language/answer")
+@twilio_webhook
+def language_answer() -> Response:
+    """Take the language: 1 Hindi, 2 English."""
+    keys = _keys().rstrip("#")
+    chosen = {"1": "hi", "2": "en"}.get(keys)
+    if chosen is None:
+        if keys in (REPEAT, BACK):
+            return _redirect("voice.voice", attempt=_attempt())
+        # Before a language is chosen, the retries speak Hindi, the default.
+        return _retry("voice.voice", "invalid_key" if keys else "no_input")
+    response = VoiceResponse()
+    _speak(response, "welcome", chosen)
+    response.redirect(_url("voice.menu", lang=chosen), method="POST")
+    return twiml(response)
+
+
+@voice_bp.post("/voice/menu")
+@twilio_webhook
+def menu() -> Response:
+    """Offer the main menu."""
+    lang = _lang()
+    response, gather = _gather("voice.menu_answer", lang, _attempt())
+    _speak(gather, "menu_main", lang)
+    return twiml(response)
+
+
+@voice_bp.post("/voice/menu/answer")
+@twilio_webhook
+def menu_answer() -> Response:
+    """Follow the main menu: 1 bill, 2 application, 3 callback, 4 fault, 0 operator."""
+    choices = {
+        "1": "voice.account",
+        "2": "voice.application_enter",
+        "3": "voice.callback",
+        "4": "voice.fault",
+        "0": "voice.operator",
+    }
+    return _menu_answer("voice.menu", "voice.voice", choices)
+
+
+# ------------------------------------------------------------------ which account
+
+
+@voice_bp.post("/voice/account")
+@twilio_webhook
+def account() -> Response:
+    """Find the caller's account: confirm the one, list the several, or ask for the number."""
+    lang, attempt = _lang(), _attempt()
+    accounts = caller_accounts(_caller_phone())
+    if not accounts:
+        return _redirect("voice.account_enter", say=("no_linked_account",), lang=lang)
+    if len(accounts) == 1:
+        response, gather = _gather("voice.account_answer", lang, attempt)
+        _speak(gather, "confirm_account", lang, last_digits=accounts[0].last_digits)
+        return twiml(response)
+    response, gather = _gather("voice.account_answer", lang, attempt)
+    for choice, each in enumerate(accounts[:MAX_LISTED_ACCOUNTS], start=1):
+        _speak(gather, "choose_account", lang, last_digits=each.last_digits, choice=choice)
+    _speak(gather, "choose_other_account", lang)
+    return twiml(response)
+
+
+@voice_bp.post("/voice/account/answer")
+@twilio_webhook
+def account_answer() -> Response:
+    """Follow the account confirmation (1 yes, 2 another) or the list (1–8, 0 another)."""
+    lang = _lang()
+    accounts = caller_accounts(_caller_phone())
+    if len(accounts) == 1:
+        choices = {"1": accounts[0], "2": None}
+    else:
+        choices = {str(n): each for n, each in enumerate(accounts[:MAX_LISTED_ACCOUNTS], start=1)}
+        choices[OTHER] = None
+    keys = _keys().rstrip("#")
+    if keys in choices:
+        chosen = choices[keys]
+        if chosen is None:
+            return _redirect("voice.account_enter", lang=lang)
+        return _redirect("voice.bill", lang=lang, account=chosen.id)
+    return _menu_answer("voice.account", "voice.menu", {})
+
+
+@voice_bp.post("/voice/account/enter")
+@twilio_webhook
+def account_enter() -> Response:
+    """Ask for the account number on the keypad, ended with #."""
+    lang = _lang()
+    response, gather = _gather("voice.account_enter_answer", lang, _attempt(), finish_on_key="#")
+    _speak(gather, "enter_account", lang)
+    return twiml(response)
+
+
+@voice_bp.post("/voice/account/enter/answer")
+@twilio_webhook
+def account_enter_answer() -> Response:
+    """Check the keyed account number against the DISCOM's format and the caller's number."""
+    lang, keys = _lang(), _keys().rstrip("#")
+    if not keys:
+        return _retry("voice.account_enter", "no_input")
+    if keys.startswith(BACK):
+        return _redirect("voice.menu", lang=lang)
+    number_format = discom_profile().account_number
+    if not keys.isdigit() or not number_format.is_valid(keys):
+        wrong = ("account_wrong_length", {"length": number_format.length})
+        return _retry("voice.account_enter", wrong)
+    found = account_by_number(number_format.normalise(keys))
+    if found is None:
+        return _retry("voice.account_enter", "unknown_account")
+    if linked_to_someone_else(found.id, _caller_phone()):
+        return _redirect("voice.menu", say=("account_other_number",), lang=lang)
+    return _redirect("voice.bill", lang=lang, account=found.id)
+
+
+# ------------------------------------------------------------------ bill
+
+
+def _allowed_bill() -> BillStatus | None:
+    # The account id comes from our own URL, which the signature covers; the check
+    # repeats so that no crafted or stale URL announces an account linked to others.
+    account_id = _int_arg("account")
+    return bill_for_caller(account_id, _caller_phone()) if account_id is not None else None
+
+
+def _announce_bill(target: VoiceResponse, status: BillStatus, lang: str) -> None:
+    if not status.has_bill:
+        _speak(target, "bill_not_found", lang)
+        return
+    if status.amount_due is None:
+        _speak(target, "bill_no_dues", lang)
+    else:
+        _speak(target, "bill_amount_due", lang, amount=status.amount_due)
+        _speak(target, "bill_due_date", lang, due_date=status.due_date)
+        _speak(target, "bill_amount_after_due_date", lang, amount=status.amount_after_due)
+    if status.last_paid_amount is not None and status.last_paid_on is not None:
+        _speak(
+            target,
+            "bill_last_payment",
+            lang,
+            amount=status.last_paid_amount,
+            paid_on=status.last_paid_on,
+        )
+    if status.disconnected and status.amount_due is not None:
+        _speak(target, "bill_supply_restored_after_payment", lang)
+
+
+@voice_bp.post("/voice/bill")
+@twilio_webhook
+def bill() -> Response:
+    """Announce the account's bill, then offer it by SMS."""
+    lang = _lang()
+    status = _allowed_bill()
+    if status is None:
+        return _redirect("voice.menu", say=("unknown_account",), lang=lang)
+    response = VoiceResponse()
+    _announce_bill(response, status, lang)
+    response.redirect(
+        _url("voice.bill_options", lang=lang, account=status.account.id), method="POST"
+    )
+    return twiml(response)
+
+
+@voice_bp.post("/voice/bill/options")
+@twilio_webhook
+def bill_options() -> Response:
+    """Offer the bill by SMS, a repeat, or the main menu."""
+    lang = _lang()
+    response, gather = _gather(
+        "voice.bill_options_answer", lang, _attempt(), account=_int_arg("account")
+    )
+    _speak(gather, "offer_sms", lang)
+    _speak(gather, "info_options", lang)
+    return twiml(response)
+
+
+@voice_bp.post("/voice/bill/options/answer")
+@twilio_webhook
+def bill_options_answer() -> Response:
+    """Send the bill by SMS on 1; 9 repeats the bill; * returns to the main menu."""
+    lang, account_id = _lang(), _int_arg("account")
+    if _keys() == "1":
+        status, phone = _allowed_bill(), _caller_phone()
+        if status is None or phone is None:
+            return _redirect("voice.menu", say=("callback_unavailable",), lang=lang)
+        found = status.account
+        if status.amount_due is None:
+            key, values = actions.BILL_NO_DUES_TEMPLATE, {"account": found.masked}
+        else:
+            key = actions.BILL_TEMPLATE
+            values = {
+                "account": found.masked,
+                "amount": actions.rupees(status.amount_due),
+                "due_date": actions.sms_date(status.due_date),
+                "amount_after_due": actions.rupees(status.amount_after_due),
+            }
+        actions.send_info_sms(phone, lang, key, values)
+        return _redirect("voice.menu", say=("sms_sent",), lang=lang)
+    if _keys() == REPEAT:
+        return _redirect("voice.bill", lang=lang, account=account_id)
+    return _menu_answer("voice.bill_options", "voice.menu", {}, account=account_id)
+
+
+# ------------------------------------------------------------------ application
+
+
+@voice_bp.post("/voice/application/enter")
+@twilio_webhook
+def application_enter() -> Response:
+    """Ask for the application number's digits, ended with #."""
+    lang = _lang()
+    response, gather = _gather(
+        "voice.application_enter_answer", lang, _attempt(), finish_on_key="#"
+    )
+    _speak(gather, "enter_application", lang)
+    _speak(gather, "application_keying", lang)
+    return twiml(response)
+
+
+@voice_bp.post("/voice/application/enter/answer")
+@twilio_webhook
+def application_enter_answer() -> Response:
+    """Find the application the keyed digits name; it must be the caller's own."""
+    lang, keys = _lang(), _keys().rstrip("#")
+    if not keys:
+        return _retry("voice.application_enter", "no_input")
+    if keys.startswith(BACK):
+        return _redirect("voice.menu", lang=lang)
+    found = application_by_keys(keys, _caller_phone())
+    if found is None:
+        return _retry("voice.application_enter", "unknown_application")
+    if found.phone != _caller_phone():
+        return _redirect("voice.menu", say=("application_other_number",), lang=lang)
+    return _redirect("voice.application", lang=lang, application=found.id)
+
+
+def _allowed_application() -> Application | None:
+    application_id = _int_arg("application")
+    found = db.session.get(Application, application_id) if application_id is not None else None
+    if found is None or found.phone != _caller_phone() or found.status not in _APPLICATION_PROMPTS:
+        return None
+    return found
+
+
+def _application_values(key: str, found: Application) -> dict[str, Any]:
+    return {"amount": found.demand_total} if key == "application_demand_note_issued" else {}
+
+
+@voice_bp.post("/voice/application")
+@twilio_webhook
+def application() -> Response:
+    """Announce the application's status, demand amount and what to do next."""
+    lang = _lang()
+    found = _allowed_application()
+    if found is None:
+        return _redirect("voice.menu", say=("unknown_application",), lang=lang)
+    response = VoiceResponse()
+    for key in _APPLICATION_PROMPTS[found.status]:
+        _speak(response, key, lang, **_application_values(key, found))
+    response.redirect(
+        _url("voice.application_options", lang=lang, application=found.id), method="POST"
+    )
+    return twiml(response)
+
+
+@voice_bp.post("/voice/application/options")
+@twilio_webhook
+def application_options() -> Response:
+    """Offer the application's status by SMS, a repeat, or the main menu."""
+    lang = _lang()
+    response, gather = _gather(
+        "voice.application_options_answer",
+        lang,
+        _attempt(),
+        application=_int_arg("application"),
+    )
+    _speak(gather, "offer_sms", lang)
+    _speak(gather, "info_options", lang)
+    return twiml(response)
+
+
+@voice_bp.post("/voice/application/options/answer")
+@twilio_webhook
+def application_options_answer() -> Response:
+    """Send the status by SMS on 1; 9 repeats; 0 an operator; * the main menu."""
+    lang, application_id = _lang(), _int_arg("application")
+    if _keys() == "1":
+        found, phone = _allowed_application(), _caller_phone()
+        if found is None or phone is None:
+            return _redirect("voice.menu", say=("unknown_application",), lang=lang)
+        if found.status == ApplicationStatus.DEMAND_ISSUED:
+            key = actions.APPLICATION_DEMAND_TEMPLATE
+            values = {"number": found.number, "amount": actions.rupees(found.demand_total)}
+        else:
+            status_key = _APPLICATION_PROMPTS[found.status][0]
+            status_text = current_library().say_text(status_key, lang).rstrip("।. ")
+            key, values = (
+                actions.APPLICATION_TEMPLATE,
+                {
+                    "number": found.number,
+                    "status": status_text,
+                    "demand": "",
+                },
+            )
+        actions.send_info_sms(phone, lang, key, values)
+        return _redirect("voice.menu", say=("sms_sent",), lang=lang)
+    if _keys() == REPEAT:
+        return _redirect("voice.application", lang=lang, application=application_id)
+    return _menu_answer(
+        "voice.application_options",
+        "voice.menu",
+        {OTHER: "voice.operator"},
+        application=application_id,
+    )
+
+
+# ------------------------------------------------------------------ callback, operator, fault
+
+
+@voice_bp.post("/voice/callback")
+@twilio_webhook
+def callback() -> Response:
+    """Put the caller in the callback queue, as a missed call would."""
+    phone = _caller_phone()
+    if phone is None:
+        return _goodbye("callback_unavailable")
+    outcome = actions.request_callback(phone, _lang())
+    if outcome in (MissedCallOutcome.QUEUED, MissedCallOutcome.MERGED):
+        return _goodbye("callback_registered")
+    return _goodbye("callback_not_registered")
+
+
+@voice_bp.post("/voice/callback/offer")
+@twilio_webhook
+def callback_offer() -> Response:
+    """Offer a callback after the last try of a step."""
+    lang = _lang()
+    response, gather = _gather("voice.callback_offer_answer", lang, 1)
+    _speak(gather, "tries_exhausted", lang)
+    return twiml(response)
+
+
+@voice_bp.post("/voice/callback/offer/answer")
+@twilio_webhook
+def callback_offer_answer() -> Response:
+    """Take the callback on 1; anything else ends the call politely."""
+    if _keys() == "1":
+        return _redirect("voice.callback", lang=_lang())
+    return _goodbye()
+
+
+@voice_bp.post("/voice/operator")
+@twilio_webhook
+def operator() -> Response:
+    """Bridge to the call centre inside calling hours; otherwise offer a callback."""
+    lang = _lang()
+    number = current_app.config.get("CALL_CENTRE_NUMBER", "")
+    if not number or not calling_hours().is_open(utcnow()):
+        response, gather = _gather("voice.callback_offer_answer", lang, 1)
+        _speak(gather, "outside_hours", lang)
+        return twiml(response)
+    response = VoiceResponse()
+    _speak(response, "connecting_operator", lang)
+    response.dial(
+        number,
+        action=_url("voice.operator_done", lang=lang),
+        method="POST",
+        timeout=_setting("IVR_DIAL_TIMEOUT", DIAL_TIMEOUT_DEFAULT),
+    )
+    return twiml(response)
+
+
+@voice_bp.post("/voice/operator/done")
+@twilio_webhook
+def operator_done() -> Response:
+    """End the call after the operator hangs up; offer a callback if nobody answered."""
+    if request.form.get("DialCallStatus", "completed") == "completed":
+        response = VoiceResponse()
+        response.hangup()
+        return twiml(response)
+    lang = _lang()
+    response, gather = _gather("voice.callback_offer_answer", lang, 1)
+    _speak(gather, "offer_callback", lang)
+    return twiml(response)
+
+
+@voice_bp.post("/voice/fault")
+@twilio_webhook
+def fault() -> Response:
+    """Ask the caller to confirm a supply fault report."""
+    lang = _lang()
+    response, gather = _gather("voice.fault_answer", lang, _attempt())
+    _speak(gather, "fault_confirm", lang)
+    return twiml(response)
+
+
+@voice_bp.post("/voice/fault/answer")
+@twilio_webhook
+def fault_answer() -> Response:
+    """Record the fault on 1 and read its reference, which also goes by SMS."""
+    if _keys() != "1":
+        return _menu_answer("voice.fault", "voice.menu", {})
+    phone = _caller_phone()
+    accounts = caller_accounts(phone)
+    report = actions.report_fault(
+        phone,
+        _lang(),
+        InboundCall.from_request().call_sid,
+        accounts[0].id if len(accounts) == 1 else None,
+    )
+    return _goodbye("fault_recorded", fault_recorded={"reference": report.reference})
+
+
+# ------------------------------------------------------------------ audio
+
+
+@voice_bp.get("/audio/<path:filename>")
+def audio(filename: str) -> Response:
+    """Serve a rendered prompt or clip; versioned URLs may be cached for a year."""
+    if not filename.endswith(".wav"):
+        abort(404)
+    library = current_library()
+    response = send_from_directory(library.directory, filename, mimetype="audio/wav")
+    versioned = bool(request.args.get("v"))
+    max_age = (
+        _setting("IVR_AUDIO_MAX_AGE", AUDIO_MAX_AGE_DEFAULT)
+        if versioned
+        else UNVERSIONED_AUDIO_MAX_AGE
+    )
+    response.cache_control.public = True
+    response.cache_control.max_age = max_age
+    if versioned:
+        response.cache_control.immutable = True
+    return response

@@ -203,6 +203,21 @@ class PromptLibrary:
             return None
         return [self.relative_path(item_key, lang) for item_key in sequence]
 
+    def tracks(self, key: str, lang: str, **values: object) -> list[tuple[str, str]] | None:
+        """Return (path, version tag) pairs to play prompt ``key``, or None if any is missing."""
+        tracks = []
+        manifest = self._current_manifest()
+        for item_key in self.sequence(key, lang, **values):
+            item = self.item(item_key, lang)
+            entry = manifest.get(item.manifest_key)
+            if not entry or entry.get("text") != item.text:
+                return None
+            # The manifest says what was rendered; the file check catches a deleted file.
+            if not (self.directory / item.relative_path).is_file():
+                return None
+            tracks.append((item.relative_path, str(entry.get("sha256", ""))[:12]))
+        return tracks
+
     def say_text(self, key: str, lang: str, **values: object) -> str:
         """Return prompt ``key`` as text with ``values`` in words, for ``<Say>``."""
         return say_text(self.catalogue, key, lang, **values)

@@ -7,7 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Numeric, String
+from sqlalchemy import JSON, ForeignKey, Index, Integer, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.extensions import db
@@ -50,3 +50,13 @@ class Application(db.Model):
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (Index("ix_applications_phone", "phone"),)
+
+
+class ApplicationCounter(db.Model):
+    """The last sequence value issued for one application-number prefix in one year."""
+
+    __tablename__ = "application_counters"
+
+    prefix: Mapped[str] = mapped_column(String(4), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_value: Mapped[int] = mapped_column(Integer, default=0)

@@ -70,6 +70,16 @@ class Callback(db.Model):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The console's claim (migration 0004): the operator holding the callback while it is
+    # claimed or being called, and since when; a stale claim returns to the queue.
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the last call came to (callcenter.dispositions.Disposition).
+    disposition: Mapped[str | None] = mapped_column(String(32))
+    # The time the consumer asked to be called back at.
+    callback_later_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Only an operator speaking this language may take the callback.
+    required_language: Mapped[str | None] = mapped_column(String(5))
 
     __table_args__ = (
         # One open callback per number: a new missed call joins it. Partial unique indexes

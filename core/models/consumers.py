@@ -44,7 +44,11 @@ class LinkedNumber(db.Model):
     phone: Mapped[str] = mapped_column(PHONE)
     account_id: Mapped[int] = mapped_column(ForeignKey("consumer_accounts.id"))
 
-    __table_args__ = (UniqueConstraint("phone", "account_id", name="uq_linked_numbers_phone"),)
+    __table_args__ = (
+        UniqueConstraint("phone", "account_id", name="uq_linked_numbers_phone"),
+        # "Is this account linked to another number?" looks numbers up by account.
+        Index("ix_linked_numbers_account", "account_id"),
+    )
 
 
 class Bill(db.Model):
@@ -62,3 +66,21 @@ class Bill(db.Model):
     paid_on: Mapped[date | None] = mapped_column(Date)
 
     __table_args__ = (Index("ix_bills_account_date", "account_id", "bill_date"),)
+
+
+class SupplyFault(db.Model):
+    """A supply fault reported through the IVR; ``reference`` is read and sent to the caller."""
+
+    __tablename__ = "supply_faults"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str | None] = mapped_column(String(12), unique=True)
+    phone: Mapped[str] = mapped_column(PHONE)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("consumer_accounts.id"))
+    call_sid: Mapped[str] = mapped_column(String(64), default="")
+    language: Mapped[str] = mapped_column(String(5), default="hi")
+    # "open" until the field staff close it.
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_supply_faults_phone_reported", "phone", "reported_at"),)

@@ -58,9 +58,33 @@ def upgrade():
         sa.PrimaryKeyConstraint("id", name=op.f("pk_bills")),
     )
     op.create_index("ix_bills_account_date", "bills", ["account_id", "bill_date"])
+    op.create_index("ix_linked_numbers_account", "linked_numbers", ["account_id"])
+    op.create_table(
+        "supply_faults",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("reference", sa.String(length=12), nullable=True),
+        sa.Column("phone", sa.String(length=20), nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=True),
+        sa.Column("call_sid", sa.String(length=64), nullable=False),
+        sa.Column("language", sa.String(length=5), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("reported_at", core.models.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["consumer_accounts.id"],
+            name=op.f("fk_supply_faults_account_id_consumer_accounts"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_supply_faults")),
+        sa.UniqueConstraint("reference", name=op.f("uq_supply_faults_reference")),
+    )
+    op.create_index(
+        "ix_supply_faults_phone_reported", "supply_faults", ["phone", "reported_at"]
+    )
 
 
 def downgrade():
+    op.drop_index("ix_supply_faults_phone_reported", table_name="supply_faults")
+    op.drop_table("supply_faults")
+    op.drop_index("ix_linked_numbers_account", table_name="linked_numbers")
     op.drop_index("ix_bills_account_date", table_name="bills")
     op.drop_table("bills")
     op.drop_table("linked_numbers")

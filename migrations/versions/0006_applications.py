@@ -42,8 +42,18 @@ def upgrade():
         sa.UniqueConstraint("number", name=op.f("uq_applications_number")),
     )
     op.create_index("ix_applications_phone", "applications", ["phone"])
+    # One row per (prefix, year): submitting bumps last_value in an upsert, so numbers are
+    # unique and consecutive however many operators submit at once.
+    op.create_table(
+        "application_counters",
+        sa.Column("prefix", sa.String(length=4), nullable=False),
+        sa.Column("year", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("last_value", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("prefix", "year", name=op.f("pk_application_counters")),
+    )
 
 
 def downgrade():
+    op.drop_table("application_counters")
     op.drop_index("ix_applications_phone", table_name="applications")
     op.drop_table("applications")

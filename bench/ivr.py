@@ -1,0 +1,176 @@
+"""The IVR's bill-status step against a bare Flask endpoint, at many consumers.
+
+``run(args)`` seeds N demo consumers (``flask seed-demo``), then serves the app and a bare
+Flask app answering the same path with a fixed TwiML under the same gunicorn settings,
+and sends each the same signed ``POST /ivr/voice/bill`` requests for random consumers
+(the number calling is one linked to the account, as in a real call). Every answer of
+the app must be a 200 announcing an amount or "no dues"; the figures come back as a dict.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Flask, Response
+from twilio.request_validator import RequestValidator
+
+from bench.__main__ import LOG_FILE, PUBLIC_BASE_URL, ROOT, TOKEN, measure
+
+BILL_PATH = "/ivr/voice/bill"
+DEFAULT_CONSUMERS = 100_000
+TARGETS = (
+    ("bare Flask", "bench.ivr:create_bare_app()"),
+    ("IVR bill status", "app:create_app()"),
+)
+
+_BARE_TWIML = (
+    '<?xml version="1.0" encoding="UTF-8"?><Response>'
+    '<Say language="hi-IN">आपके बिल की बकाया राशि एक हज़ार पाँच सौ बीस रुपये पचास पैसे है।</Say>'
+    '<Redirect method="POST">/ivr/voice/bill/options?lang=hi&amp;account=1</Redirect>'
+    "</Response>"
+).encode()
+
+
+def create_bare_app() -> Flask:
+    """Return a Flask app whose one route answers the bill step's path with fixed TwiML."""
+    app = Flask(__name__)
+
+    @app.post(BILL_PATH)
+    def bill() -> Response:
+        return Response(_BARE_TWIML, mimetype="text/xml")
+
+    return app
+
+
+def bill_requests(count: int, consumers: int, host: str, seed: int) -> list[bytes]:
+    """Prepare ``count`` signed bill-status requests for random demo consumers."""
+    from ivr.demo import demo_phone
+
+    validator = RequestValidator(TOKEN)
+    rng = random.Random(seed)
+    prepared = []
+    for n in range(count):
+        consumer = rng.randrange(consumers)
+        # Demo ids run from 1 in seeding order, so consumer n is account n + 1.
+        path = f"{BILL_PATH}?lang={rng.choice(('hi', 'en'))}&account={consumer + 1}"
+        params = {
+            "AccountSid": "AC" + "b" * 32,
+            "CallSid": f"CA{seed:08x}{n:024x}",
+            "From": demo_phone(consumer),
+            "To": "+911800180001",
+            "CallStatus": "in-progress",
+            "Direction": "inbound",
+        }
+        body = urlencode(params).encode()
+        signature = validator.compute_signature(PUBLIC_BASE_URL + path, params)
+        prepared.append(
+            (
+                f"POST {path} HTTP/1.1\r\nHost: {host}\r\n"
+                "Content-Type: application/x-www-form-urlencoded\r\n"
+                f"X-Twilio-Signature: {signature}\r\nContent-Length: {len(body)}\r\n\r\n"
+            ).encode()
+            + body
+        )
+    return prepared
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Seed consumers, measure both endpoints (best of ``rounds``) and return the figures."""
+    requests = getattr(args, "requests", 5000)
+    warmup = getattr(args, "warmup", 500)
+    connections = getattr(args, "connections", 16)
+    rounds = getattr(args, "rounds", 3)
+    consumers = getattr(args, "ivr_consumers", None) or DEFAULT_CONSUMERS
+
+    scratch = Path(tempfile.mkdtemp(prefix="sampark-bench-ivr-"))
+    LOG_FILE.parent.mkdir(exist_ok=True)
+    from core.embedded_redis import EmbeddedRedis
+
+    redis_server = None
+    env = dict(os.environ)
+    env["DATABASE_URL"] = os.environ.get("IVR_BENCH_DATABASE_URL") or (
+        f"sqlite:///{scratch}/bench-ivr.db"
+    )
+    if not env.get("REDIS_URL"):
+        redis_server = EmbeddedRedis(scratch / "redis", persist=False)
+        env["REDIS_URL"] = redis_server.start()
+    env.update(
+        FLASK_APP="app",
+        TWILIO_AUTH_TOKEN=TOKEN,
+        TWILIO_ACCOUNT_SID="",
+        PUBLIC_BASE_URL=PUBLIC_BASE_URL,
+        SECRET_KEY="bench",
+    )
+    flask = str(Path(sys.executable).parent / "flask")
+    try:
+        subprocess.run([flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
+        subprocess.run(
+            [flask, "seed-demo", "--consumers", str(consumers)],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        best: dict[str, Any] = {}
+        for round_number in range(1, rounds + 1):
+            for name, factory in TARGETS:
+                seed = round_number * 2 + (name != "bare Flask")
+                result = measure(
+                    factory,
+                    env,
+                    bill_requests(warmup, consumers, "127.0.0.1", seed * 1000),
+                    bill_requests(requests, consumers, "127.0.0.1", seed),
+                    connections,
+                )
+                print(
+                    f"round {round_number}: {name:16} {result.throughput:8.0f} req/s  "
+                    f"p50 {result.percentile(0.5):5.1f} ms  p99 {result.percentile(0.99):5.1f} ms"
+                )
+                if name not in best or result.throughput > best[name].throughput:
+                    best[name] = result
+    finally:
+        if redis_server is not None:
+            redis_server.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+    bare, step = best["bare Flask"], best["IVR bill status"]
+    errors = sum(count for status, count in step.statuses.items() if status != 200)
+    # A right answer announces an amount (played or said) or the absence of dues.
+    wrong = sum(1 for body in step.bodies if b"<Play>" not in body and b"<Say" not in body)
+    return {
+        "consumers": consumers,
+        "connections": connections,
+        "requests_per_round": requests,
+        "rounds": rounds,
+        "bare_rps": round(bare.throughput),
+        "ivr_bill_rps": round(step.throughput),
+        "ratio": round(step.throughput / bare.throughput, 3),
+        "ivr_bill_p50_ms": round(step.percentile(0.5), 2),
+        "ivr_bill_p99_ms": round(step.percentile(0.99), 2),
+        "bare_p50_ms": round(bare.percentile(0.5), 2),
+        "bare_p99_ms": round(bare.percentile(0.99), 2),
+        "error_answers": errors,
+        "answers_without_speech": wrong,
+        "database": env["DATABASE_URL"].split(":", 1)[0],
+    }
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=5000)
+    parser.add_argument("--warmup", type=int, default=500)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--ivr-consumers", type=int, default=DEFAULT_CONSUMERS)
+    import json
+
+    print(json.dumps(run(parser.parse_args()), indent=2))

@@ -1,0 +1,68 @@
+"""``flask users …``: console accounts from the command line."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import func, select
+
+from callcenter.auth import MIN_PASSWORD_LENGTH, hash_password
+from core.extensions import db
+from core.models import Role, User
+from core.phone import normalise
+
+users_cli = AppGroup("users", help="Manage console accounts.")
+
+
+@users_cli.command("create")
+@click.argument("username")
+@click.option(
+    "--role", type=click.Choice([role.value for role in Role]), default=Role.OPERATOR.value
+)
+@click.option("--name", default=None, help="Full name shown in the console (default: USERNAME).")
+@click.option("--phone", default=None, help="Number the operator is rung on for calls.")
+@click.option("--languages", default="hi", show_default=True, help="Codes spoken, e.g. hi,en.")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="Give it here only in scripts; otherwise you are asked for it.",
+)
+def create_user(
+    username: str, role: str, name: str | None, phone: str | None, languages: str, password: str
+) -> None:
+    """Create a console account."""
+    username = username.strip()
+    if not username or len(username) > 64:
+        raise click.BadParameter("1 to 64 characters", param_hint="USERNAME")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise click.BadParameter(
+            f"at least {MIN_PASSWORD_LENGTH} characters", param_hint="--password"
+        )
+    codes = [code.strip().lower() for code in languages.split(",") if code.strip()]
+    if not codes or not all(code.isalpha() and len(code) <= 5 for code in codes):
+        raise click.BadParameter(
+            "comma-separated language codes, e.g. hi,en", param_hint="--languages"
+        )
+    e164 = None
+    if phone:
+        try:
+            e164 = normalise(phone)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--phone") from exc
+    taken = db.session.scalar(select(User.id).where(func.lower(User.username) == username.lower()))
+    if taken is not None:
+        raise click.ClickException(f"a user named {username!r} already exists")
+    user = User(
+        username=username,
+        name=name or username,
+        password_hash=hash_password(password),
+        role=role,
+        phone=e164,
+        languages=",".join(codes),
+        active=True,
+    )
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"Created {role} {username!r} (id {user.id}).")

@@ -1,0 +1,85 @@
+"""The supervisor dashboard and its CSV exports (supervisors and admins only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, render_template, request, stream_with_context
+from flask_login import current_user
+
+from callcenter import dashboard
+from callcenter.dashboard import DashboardError
+from core.extensions import db, login_manager
+from core.models import Role
+
+dashboard_bp = Blueprint(
+    "dashboard", __name__, url_prefix="/console/dashboard", template_folder="templates"
+)
+
+CSV_MIMETYPE = "text/csv; charset=utf-8"
+
+
+@dashboard_bp.before_request
+def _require_supervisor() -> Any:
+    """Let only supervisors and admins in; an operator gets 403."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not current_user.may(Role.SUPERVISOR):
+        message = "The dashboard is for supervisors; your account may not open it."
+        return render_template("console/dashboard_error.html", message=message), 403
+    return None
+
+
+@dashboard_bp.errorhandler(DashboardError)
+def _bad_request(error: DashboardError) -> tuple[str, int]:
+    """Explain a date or range that cannot be used."""
+    return render_template("console/dashboard_error.html", message=str(error)), 400
+
+
+@dashboard_bp.route("/")
+def index() -> str:
+    """Show a day's figures (today unless ?day=YYYY-MM-DD) and the charts."""
+    day_arg = request.args.get("day")
+    day = dashboard.parse_day(day_arg) if day_arg else dashboard.today()
+    figures = dashboard.dashboard_figures(db.session, day)
+    tz = dashboard.zone()
+    hours = [f"{hour:02d}" for hour in range(dashboard.HOURS_IN_DAY)]
+    missed_chart = dashboard.bar_chart_svg(
+        figures.missed_per_hour, hours, f"Missed calls per hour, {day.isoformat()}"
+    )
+    queue_chart = dashboard.line_chart_svg(
+        [(at.astimezone(tz).strftime("%H"), count) for at, count in figures.queue_length],
+        f"Open callbacks through {day.isoformat()}",
+    )
+    return render_template(
+        "console/dashboard.html",
+        figures=figures,
+        missed_chart=missed_chart,
+        queue_chart=queue_chart,
+        export_from=day.isoformat(),
+        export_to=day.isoformat(),
+    )
+
+
+@dashboard_bp.route("/export/callbacks.csv")
+def export_callbacks() -> Response:
+    """Stream the callbacks first missed between ?from and ?to (YYYY-MM-DD, both included)."""
+    first, last = dashboard.parse_range(request.args.get("from"), request.args.get("to"))
+    rows = dashboard.callbacks_csv(db.session, first, last)
+    return _csv_response(rows, f"callbacks-{first}-{last}.csv")
+
+
+@dashboard_bp.route("/export/applications.csv")
+def export_applications() -> Response:
+    """Stream the applications created between ?from and ?to (YYYY-MM-DD, both included)."""
+    first, last = dashboard.parse_range(request.args.get("from"), request.args.get("to"))
+    rows = dashboard.applications_csv(db.session, first, last)
+    return _csv_response(rows, f"applications-{first}-{last}.csv")
+
+
+def _csv_response(rows: Any, filename: str) -> Response:
+    return Response(
+        stream_with_context(rows),
+        mimetype=CSV_MIMETYPE,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -1,0 +1,53 @@
+"""Errors a console user can cause, each with the message they are shown."""
+
+from __future__ import annotations
+
+
+class ConsoleError(Exception):
+    """A console action refused; ``status`` is the HTTP status the refusal is sent with."""
+
+    status = 400
+
+
+class CallbackNotFound(ConsoleError):
+    """No callback has that id."""
+
+    status = 404
+
+
+class ClaimConflict(ConsoleError):
+    """The callback is held by another operator, or is no longer claimed."""
+
+    status = 409
+
+
+class DispositionError(ConsoleError):
+    """A disposition that cannot be recorded as given (a time outside calling hours, say)."""
+
+    status = 400
+
+
+class CallRefused(ConsoleError):
+    """A call that may not start now (outside calling hours, no phone to ring…)."""
+
+    status = 409
+
+
+class CallingUnavailable(ConsoleError):
+    """Calls cannot be placed from the console yet."""
+
+    status = 503
+
+
+class TooManyLoginAttempts(ConsoleError):
+    """Too many failed logins for this username or address; wait and try again."""
+
+    status = 429
+
+    def __init__(self, retry_after: int) -> None:
+        minutes = max(1, -(-retry_after // 60))
+        super().__init__(
+            f"Too many failed login attempts. Try again in {minutes} minute"
+            f"{'s' if minutes != 1 else ''}."
+        )
+        self.retry_after = retry_after

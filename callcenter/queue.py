@@ -1,0 +1,263 @@
+"""The callback queue: its order, taking the next callback, releasing claims."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from callcenter.audit import record_audit
+from callcenter.exceptions import CallbackNotFound, ClaimConflict
+from core.database import write_transaction
+from core.extensions import db
+from core.models import Callback, CallbackStatus, User, utcnow
+
+AUDIT_ENTITY = "callback"
+"""The audit trail's name for callbacks."""
+
+DEFAULT_CLAIM_TIMEOUT_MINUTES = 15
+"""A claim not worked for this long returns to the queue (setting CLAIM_TIMEOUT_MINUTES)."""
+
+DEFAULT_SLA_MINUTES = 120
+"""A consumer should be called within this many minutes of their first missed call
+(setting SLA_MINUTES)."""
+
+HELD_STATUSES = (CallbackStatus.CLAIMED, CallbackStatus.CALLING)
+"""Statuses in which a callback belongs to one operator."""
+
+QUEUE_PAGE_SIZE = 200
+"""Rows shown on the queue page; the rest wait behind them in the same order."""
+
+CLAIM_RETRIES = 5
+"""Times take-next looks again when another operator took the callback it chose."""
+
+
+def queue_order() -> tuple:
+    """Return the queue's order: highest priority, then earliest due, then oldest."""
+    return (Callback.priority.desc(), Callback.due_at.asc(), Callback.id.asc())
+
+
+def speaks(languages: list[str]):
+    """Return the condition that a callback needs no language or one of ``languages``."""
+    return or_(Callback.required_language.is_(None), Callback.required_language.in_(languages))
+
+
+def languages_of(user: User) -> list[str]:
+    """Return the language codes an operator speaks."""
+    return [code.strip() for code in (user.languages or "").split(",") if code.strip()]
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """A pending callback as the queue page shows it."""
+
+    id: int
+    masked_phone: str
+    language: str
+    required_language: str | None
+    priority: int
+    waited_minutes: int
+    missed_calls: int
+    attempts: int
+    due: bool
+    due_at: datetime
+    sla: str  # "ok", "warn" or "late"
+
+
+def sla_colour(waited: timedelta, sla_minutes: int) -> str:
+    """Say how a wait stands against the SLA: ``ok``, ``warn`` past half of it, ``late`` past it."""
+    minutes = waited.total_seconds() / 60
+    if minutes >= sla_minutes:
+        return "late"
+    if minutes >= sla_minutes / 2:
+        return "warn"
+    return "ok"
+
+
+def pending_queue(limit: int = QUEUE_PAGE_SIZE) -> list[QueueRow]:
+    """Return the pending callbacks, best first."""
+    from core.phone import mask
+
+    now = utcnow()
+    sla_minutes = int(current_app.config.get("SLA_MINUTES", DEFAULT_SLA_MINUTES))
+    callbacks = db.session.scalars(
+        select(Callback)
+        .where(Callback.status == CallbackStatus.PENDING)
+        .order_by(*queue_order())
+        .limit(limit)
+    )
+    rows = []
+    for callback in callbacks:
+        waited = now - callback.first_missed_at
+        rows.append(
+            QueueRow(
+                id=callback.id,
+                masked_phone=mask(callback.phone),
+                language=callback.language,
+                required_language=callback.required_language,
+                priority=callback.priority,
+                waited_minutes=int(waited.total_seconds() // 60),
+                missed_calls=callback.missed_call_count,
+                attempts=callback.attempts,
+                due=callback.due_at <= now,
+                due_at=callback.due_at,
+                sla=sla_colour(waited, sla_minutes),
+            )
+        )
+    return rows
+
+
+def current_claim(operator_id: int) -> Callback | None:
+    """Return the callback this operator holds, if any."""
+    return db.session.scalar(
+        select(Callback)
+        .where(Callback.claimed_by_id == operator_id, Callback.status.in_(HELD_STATUSES))
+        .order_by(Callback.claimed_at.desc())
+        .limit(1)
+    )
+
+
+def claim_next(operator: User) -> int | None:
+    """Claim the best due callback this operator may take; return its id, or None if none.
+
+    Two operators never get the same callback. PostgreSQL locks the chosen row and skips rows
+    another claimer has locked; SQLite drops FOR UPDATE, so there one conditional UPDATE picks
+    and claims in a single statement and the row count tells whether it won.
+    """
+    session = db.session
+    languages = languages_of(operator)
+    operator_id = operator.id
+    session.rollback()  # start clean: write_transaction begins its own transaction
+    for _ in range(CLAIM_RETRIES):
+        now = utcnow()
+        due = (
+            select(Callback.id)
+            .where(
+                Callback.status == CallbackStatus.PENDING,
+                Callback.due_at <= now,
+                speaks(languages),
+            )
+            .order_by(*queue_order())
+            .limit(1)
+        )
+        with write_transaction(session):
+            if session.get_bind().dialect.name == "postgresql":
+                callback_id = session.scalar(due.with_for_update(skip_locked=True))
+                if callback_id is None:
+                    return None
+                target = Callback.id == callback_id
+            else:
+                target = Callback.id == due.scalar_subquery()
+            claimed = session.execute(
+                update(Callback)
+                .where(target, Callback.status == CallbackStatus.PENDING)
+                .values(status=CallbackStatus.CLAIMED, claimed_by_id=operator_id, claimed_at=now)
+                .returning(Callback.id)
+                .execution_options(synchronize_session=False)
+            ).scalar()
+            if claimed is not None:
+                record_audit(
+                    session,
+                    actor_id=operator_id,
+                    entity=AUDIT_ENTITY,
+                    entity_id=claimed,
+                    action="claim",
+                    changes={
+                        "status": (CallbackStatus.PENDING, CallbackStatus.CLAIMED),
+                        "claimed_by_id": (None, operator_id),
+                    },
+                )
+                return claimed
+        if session.get_bind().dialect.name != "postgresql":
+            # On SQLite the subquery found nothing due (writers take turns, so no one won
+            # the row from under us): the queue is empty for this operator.
+            return None
+    return None
+
+
+def lock_callback(session: Session, callback_id: int) -> Callback:
+    """Load a callback fresh, locked on PostgreSQL until the transaction ends."""
+    callback = session.scalar(
+        select(Callback)
+        .where(Callback.id == callback_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if callback is None:
+        raise CallbackNotFound(f"No callback {callback_id}.")
+    return callback
+
+
+def require_holder(callback: Callback, operator: User) -> None:
+    """Refuse unless ``operator`` holds ``callback`` now."""
+    if callback.status not in HELD_STATUSES:
+        raise ClaimConflict(
+            f"Callback {callback.id} is {callback.status}, not claimed by you; nothing was changed."
+        )
+    if callback.claimed_by_id != operator.id:
+        holder = db.session.get(User, callback.claimed_by_id) if callback.claimed_by_id else None
+        who = holder.name if holder else "another operator"
+        raise ClaimConflict(f"Callback {callback.id} is claimed by {who}; nothing was changed.")
+
+
+def release(callback_id: int, operator: User) -> None:
+    """Give a held callback back to the queue."""
+    session = db.session
+    session.rollback()
+    with write_transaction(session):
+        callback = lock_callback(session, callback_id)
+        require_holder(callback, operator)
+        _return_to_queue(session, callback, actor_id=operator.id, action="release")
+
+
+def touch_claim(callback_id: int, operator: User) -> None:
+    """Mark a held callback as worked now, so that the claim timeout starts again."""
+    session = db.session
+    session.rollback()
+    with write_transaction(session):
+        callback = lock_callback(session, callback_id)
+        require_holder(callback, operator)
+        callback.claimed_at = utcnow()
+
+
+def release_stale_claims() -> int:
+    """Return to the queue callbacks claimed but not worked within CLAIM_TIMEOUT_MINUTES."""
+    minutes = int(current_app.config.get("CLAIM_TIMEOUT_MINUTES", DEFAULT_CLAIM_TIMEOUT_MINUTES))
+    cutoff = utcnow() - timedelta(minutes=minutes)
+    session = db.session
+    session.rollback()
+    with write_transaction(session):
+        stale = list(
+            session.scalars(
+                select(Callback)
+                .where(Callback.status == CallbackStatus.CLAIMED, Callback.claimed_at < cutoff)
+                .order_by(Callback.id)
+                .with_for_update(skip_locked=True)
+                .execution_options(populate_existing=True)
+            )
+        )
+        for callback in stale:
+            _return_to_queue(session, callback, actor_id=None, action="claim_timeout")
+    return len(stale)
+
+
+def _return_to_queue(
+    session: Session, callback: Callback, *, actor_id: int | None, action: str
+) -> None:
+    record_audit(
+        session,
+        actor_id=actor_id,
+        entity=AUDIT_ENTITY,
+        entity_id=callback.id,
+        action=action,
+        changes={
+            "status": (callback.status, CallbackStatus.PENDING),
+            "claimed_by_id": (callback.claimed_by_id, None),
+        },
+    )
+    callback.status = CallbackStatus.PENDING
+    callback.claimed_by_id = None
+    callback.claimed_at = None

@@ -1,0 +1,76 @@
+// Keeps the queue page fresh and lets "N" take the next callback.
+(function () {
+  "use strict";
+  var table = document.getElementById("queue");
+  if (!table) { return; }
+  var source = table.dataset.source;
+  var seconds = parseInt(table.dataset.refreshSeconds, 10) || 5;
+  var body = table.querySelector("tbody");
+  var claim = document.getElementById("my-claim");
+  var stamp = document.getElementById("refreshed");
+
+  function cell(row, text) {
+    var td = document.createElement("td");
+    td.textContent = text;
+    row.appendChild(td);
+    return td;
+  }
+
+  function render(data) {
+    var rows = document.createDocumentFragment();
+    data.rows.forEach(function (item) {
+      var tr = document.createElement("tr");
+      tr.className = "sla-" + item.sla + (item.due ? "" : " not-due");
+      tr.dataset.id = item.id;
+      var link = document.createElement("a");
+      link.href = item.url;
+      link.textContent = item.id;
+      cell(tr, "").appendChild(link);
+      cell(tr, item.phone).className = "phone";
+      cell(tr, item.language);
+      cell(tr, item.priority);
+      cell(tr, item.waited_minutes + " min");
+      cell(tr, item.missed_calls);
+      cell(tr, item.attempts);
+      cell(tr, item.due_at);
+      rows.appendChild(tr);
+    });
+    if (!data.rows.length) {
+      var empty = document.createElement("tr");
+      empty.className = "empty";
+      cell(empty, "No callback is waiting.").colSpan = 8;
+      rows.appendChild(empty);
+    }
+    body.replaceChildren(rows);
+    claim.replaceChildren();
+    if (data.claim) {
+      var held = document.createElement("a");
+      held.href = data.claim.url;
+      held.textContent = "callback " + data.claim.id;
+      claim.append("You hold ", held, ".");
+    }
+    stamp.textContent = "Updated " + new Date().toLocaleTimeString();
+  }
+
+  function refresh() {
+    fetch(source, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (response) {
+        if (response.redirected || !response.ok) { throw new Error(response.status); }
+        return response.json();
+      })
+      .then(render)
+      .catch(function () { stamp.textContent = "Could not refresh; retrying."; })
+      .finally(function () { window.setTimeout(refresh, seconds * 1000); });
+  }
+
+  document.addEventListener("keydown", function (event) {
+    var typing = /^(INPUT|TEXTAREA|SELECT)$/.test(event.target.tagName);
+    if (typing || event.ctrlKey || event.metaKey || event.altKey) { return; }
+    if (event.key === "n" || event.key === "N") {
+      event.preventDefault();
+      document.getElementById("take-next").requestSubmit();
+    }
+  });
+
+  window.setTimeout(refresh, seconds * 1000);
+})();

@@ -1,0 +1,188 @@
+"""What the IVR looks up: a caller's accounts, a bill's status, an application by keyed digits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import Boolean, Date, String, select, text
+
+from core.extensions import db
+from core.models.applications import Application
+from core.models.consumers import (
+    MAX_ACCOUNTS_PER_NUMBER,
+    MONEY,
+    ConsumerAccount,
+    LinkedNumber,
+)
+from forms.exceptions import ApplicationNumberError
+from forms.numbers import SEQUENCE_WIDTH, format_application_number
+from forms.registry import PREFIXES
+
+YEAR_DIGITS = 4
+"""An application number is keyed as its year's four digits, then its sequence."""
+
+MIN_APPLICATION_DIGITS = YEAR_DIGITS + SEQUENCE_WIDTH
+"""Fewest digits a keyed application number has (NC-2026-000123 → 2026000123)."""
+
+LAST_DIGITS = 4
+"""How many trailing digits of an account number the IVR reads back."""
+
+
+@dataclass(frozen=True)
+class AccountRef:
+    """An account as the IVR names it to a caller."""
+
+    id: int
+    number: str
+
+    @property
+    def last_digits(self) -> str:
+        """Return the trailing digits read back to confirm the account."""
+        return self.number[-LAST_DIGITS:]
+
+    @property
+    def masked(self) -> str:
+        """Return the number with all but the trailing digits hidden, for an SMS."""
+        return "X" * max(len(self.number) - LAST_DIGITS, 0) + self.last_digits
+
+
+@dataclass(frozen=True)
+class BillStatus:
+    """What the IVR says about an account's bill."""
+
+    account: AccountRef
+    amount_due: Decimal | None
+    due_date: date | None
+    amount_after_due: Decimal | None
+    last_paid_amount: Decimal | None
+    last_paid_on: date | None
+    disconnected: bool
+    has_bill: bool
+
+
+def caller_accounts(phone: str | None) -> list[AccountRef]:
+    """Return the accounts linked to ``phone``, in account-number order."""
+    if not phone:
+        return []
+    rows = db.session.execute(
+        select(ConsumerAccount.id, ConsumerAccount.account_number)
+        .join(LinkedNumber, LinkedNumber.account_id == ConsumerAccount.id)
+        .where(LinkedNumber.phone == phone)
+        .order_by(ConsumerAccount.account_number)
+        .limit(MAX_ACCOUNTS_PER_NUMBER)
+    ).all()
+    return [AccountRef(row.id, row.account_number) for row in rows]
+
+
+def account_by_number(number: str) -> AccountRef | None:
+    """Return the account with this account number, or None."""
+    row = db.session.execute(
+        select(ConsumerAccount.id, ConsumerAccount.account_number).where(
+            ConsumerAccount.account_number == number
+        )
+    ).first()
+    return AccountRef(row.id, row.account_number) if row else None
+
+
+def linked_to_someone_else(account_id: int, phone: str | None) -> bool:
+    """Tell whether the account has linked numbers and ``phone`` is not one of them."""
+    linked = set(
+        db.session.scalars(select(LinkedNumber.phone).where(LinkedNumber.account_id == account_id))
+    )
+    return bool(linked) and phone not in linked
+
+
+# The bill step is the IVR's busiest lookup: one statement written once (no per-call
+# statement building), served by indexes only (the primary key, ix_linked_numbers_account,
+# ix_bills_account_date), so its cost does not grow with the number of consumers.
+RECENT_BILLS = 12
+"""Bills read to find the latest and the last one paid: a year of monthly bills."""
+
+_BILL_FOR_CALLER = text(
+    f"""
+    SELECT a.account_number, a.supply_status,
+        EXISTS (SELECT 1 FROM linked_numbers l WHERE l.account_id = a.id) AS has_links,
+        EXISTS (SELECT 1 FROM linked_numbers l WHERE l.account_id = a.id AND l.phone = :phone)
+            AS caller_linked,
+        b.amount_due, b.amount_after_due, b.due_date, b.paid_amount, b.paid_on
+    FROM consumer_accounts a
+    LEFT JOIN (
+        SELECT amount_due, amount_after_due, due_date, paid_amount, paid_on, bill_date, id
+        FROM bills
+        WHERE account_id = :account_id
+        ORDER BY bill_date DESC, id DESC
+        LIMIT {RECENT_BILLS}
+    ) b ON TRUE
+    WHERE a.id = :account_id
+    ORDER BY b.bill_date DESC, b.id DESC
+    """
+).columns(
+    account_number=String,
+    supply_status=String,
+    has_links=Boolean,
+    caller_linked=Boolean,
+    amount_due=MONEY,
+    amount_after_due=MONEY,
+    due_date=Date,
+    paid_amount=MONEY,
+    paid_on=Date,
+)
+
+
+def bill_for_caller(account_id: int, phone: str | None) -> BillStatus | None:
+    """Return the account's bill status, or None if unknown or linked to other numbers only."""
+    rows = db.session.execute(
+        _BILL_FOR_CALLER, {"account_id": account_id, "phone": phone or ""}
+    ).all()
+    if not rows or (rows[0].has_links and not rows[0].caller_linked):
+        return None
+    account = rows[0]
+    # Without bills the outer join gives one row of NULL bill columns.
+    bills = [row for row in rows if row.due_date is not None]
+    latest = bills[0] if bills else None
+    payment = next((bill for bill in bills if bill.paid_on is not None), None)
+    unpaid = latest is not None and latest.paid_on is None
+    return BillStatus(
+        account=AccountRef(account_id, account.account_number),
+        amount_due=latest.amount_due if unpaid else None,
+        due_date=latest.due_date if unpaid else None,
+        amount_after_due=latest.amount_after_due if unpaid else None,
+        last_paid_amount=payment.paid_amount if payment else None,
+        last_paid_on=payment.paid_on if payment else None,
+        disconnected=account.supply_status == "disconnected",
+        has_bill=latest is not None,
+    )
+
+
+def application_numbers_for_keys(digits: str) -> list[str]:
+    """Return the application numbers that keyed ``digits`` may stand for (one per service).
+
+    Keypads have no letters, so a caller keys NC-2026-000123 as 2026000123: the year's
+    four digits, then the sequence. The sequence is shared by all services, so at most
+    one of the candidates exists.
+    """
+    if not digits.isdigit() or len(digits) < MIN_APPLICATION_DIGITS:
+        return []
+    year, sequence = int(digits[:YEAR_DIGITS]), int(digits[YEAR_DIGITS:])
+    numbers = []
+    for prefix in PREFIXES:
+        try:
+            number = format_application_number(prefix, sequence, year)
+        except ApplicationNumberError:
+            return []
+        # Extra leading zeros would make a second spelling of one number: refuse them.
+        if number.endswith("-" + digits[YEAR_DIGITS:]):
+            numbers.append(number)
+    return numbers
+
+
+def application_by_keys(digits: str, phone: str | None) -> Application | None:
+    """Return the application the keyed digits name, the caller's own first, or None."""
+    numbers = application_numbers_for_keys(digits)
+    if not numbers:
+        return None
+    found = list(db.session.scalars(select(Application).where(Application.number.in_(numbers))))
+    found.sort(key=lambda application: application.phone != phone)
+    return found[0] if found else None

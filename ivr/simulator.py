@@ -1,0 +1,327 @@
+"""A call simulator that plays Twilio's part: signed webhooks in, TwiML followed, audio out.
+
+``flask ivr call --to <number>`` and the tests use it to walk whole calls through the IVR:
+it posts the voice webhook as Twilio would (signed with the auth token), follows the
+TwiML it gets back (Gather, Redirect, Play, Say, Dial, Reject, Hangup), presses the keys
+it is given (or reads them from the terminal), prints the conversation and can write the
+whole call's audio to one WAV file: the played clips as served, ``<Say>`` texts spoken
+with the same pyttsx3/espeak-ng synthesizer the prompts are rendered with.
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+import wave
+import xml.etree.ElementTree as ET
+from array import array
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import urlencode, urlsplit
+
+import requests
+from flask import Flask
+from twilio.request_validator import RequestValidator
+
+from voice_prompts.audio import TELEPHONY_RATE, resample, silence, write_wav
+from voice_prompts.library import AUDIO_SUFFIX, read_manifest
+
+ENTRY_PATH = "/ivr/voice"
+"""The IVR number's voice webhook: where every call starts."""
+
+SIGNATURE_HEADER = "X-Twilio-Signature"
+
+MAX_REQUESTS = 200
+"""Webhooks one simulated call may make before it is called a loop and stopped."""
+
+PAUSE_MS = 150
+"""Silence between two pieces of audio in the recording."""
+
+WAIT_MS = 1000
+"""Silence standing for a Gather waiting for keys."""
+
+HTTP_TIMEOUT_SECONDS = 15
+"""Twilio waits about this long for a webhook."""
+
+DEFAULT_CALLER = "+919812345678"
+
+
+class SimulatorError(RuntimeError):
+    """The app answered something Twilio would not accept (an error status, bad TwiML)."""
+
+
+class Transport(Protocol):
+    """How the simulator reaches the app."""
+
+    def post(self, path: str, params: dict[str, str]) -> str: ...
+
+    def get(self, path: str) -> bytes: ...
+
+
+class _Signer:
+    def __init__(self, auth_token: str, signed_base: str) -> None:
+        self.validator = RequestValidator(auth_token)
+        self.signed_base = signed_base.rstrip("/")
+
+    def headers(self, path: str, params: dict[str, str]) -> dict[str, str]:
+        signature = self.validator.compute_signature(self.signed_base + path, params)
+        return {
+            SIGNATURE_HEADER: signature,
+            "Content-Type": "application/x-www-form-urlencoded",
+        }
+
+
+class FlaskTransport:
+    """Post to an app in this process through its test client."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.client = app.test_client()
+        base = app.config.get("PUBLIC_BASE_URL") or "http://localhost"
+        self.signer = _Signer(app.config["TWILIO_AUTH_TOKEN"], base)
+
+    def post(self, path: str, params: dict[str, str]) -> str:
+        response = self.client.post(
+            path, data=urlencode(params), headers=self.signer.headers(path, params)
+        )
+        if response.status_code != 200:
+            raise SimulatorError(f"POST {path} answered {response.status_code}")
+        return response.get_data(as_text=True)
+
+    def get(self, path: str) -> bytes:
+        response = self.client.get(path)
+        if response.status_code != 200:
+            raise SimulatorError(f"GET {path} answered {response.status_code}")
+        return response.get_data()
+
+
+class HttpTransport:
+    """Post to a running server, signing for the public URL Twilio would use."""
+
+    def __init__(self, base_url: str, auth_token: str, public_base_url: str = "") -> None:
+        self.base_url = base_url.rstrip("/")
+        self.signer = _Signer(auth_token, public_base_url or self.base_url)
+        self.session = requests.Session()
+
+    def post(self, path: str, params: dict[str, str]) -> str:
+        response = self.session.post(
+            self.base_url + path,
+            data=urlencode(params),
+            headers=self.signer.headers(path, params),
+            timeout=HTTP_TIMEOUT_SECONDS,
+        )
+        if response.status_code != 200:
+            raise SimulatorError(f"POST {path} answered {response.status_code}")
+        return response.text
+
+    def get(self, path: str) -> bytes:
+        response = self.session.get(self.base_url + path, timeout=HTTP_TIMEOUT_SECONDS)
+        if response.status_code != 200:
+            raise SimulatorError(f"GET {path} answered {response.status_code}")
+        return response.content
+
+
+@dataclass
+class Turn:
+    """One thing that happened in the call, as a line of the conversation."""
+
+    who: str  # "ivr", "caller" or "network"
+    text: str
+
+    def __str__(self) -> str:
+        label = {"ivr": "IVR   ", "caller": "Caller", "network": "      "}[self.who]
+        return f"{label} | {self.text}"
+
+
+@dataclass
+class CallRecord:
+    """A finished simulated call."""
+
+    turns: list[Turn] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
+    ended_by: str = ""
+    dialled: list[str] = field(default_factory=list)
+    samples: array = field(default_factory=lambda: array("h"))
+
+    def said(self) -> str:
+        """Return everything the IVR said, joined."""
+        return " ".join(turn.text for turn in self.turns if turn.who == "ivr")
+
+    def write_wav(self, path: str | Path) -> None:
+        """Write the call's audio as 8 kHz mono WAV."""
+        write_wav(path, self.samples, TELEPHONY_RATE)
+
+
+KeySource = Callable[[], str | None]
+"""Returns the keys pressed at a Gather ("" for none), or None when the caller hangs up."""
+
+
+def keys_from_list(keys: Iterable[str]) -> KeySource:
+    """Press the given entries one per Gather; when they run out, press nothing."""
+    remaining: Iterator[str] = iter(list(keys))
+    return lambda: next(remaining, "")
+
+
+class CallSimulator:
+    """Play one call against the IVR, as Twilio would."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        to: str,
+        caller: str = DEFAULT_CALLER,
+        keys: KeySource | None = None,
+        prompts_directory: str | Path | None = None,
+        record_audio: bool = False,
+        dial_status: str = "completed",
+        echo: Callable[[str], None] | None = None,
+    ) -> None:
+        self.transport = transport
+        self.keys = keys or keys_from_list(())
+        self.record_audio = record_audio
+        self.dial_status = dial_status
+        self.echo = echo
+        self.manifest = read_manifest(prompts_directory) if prompts_directory else {}
+        self.params = {
+            "CallSid": "CA" + uuid.uuid4().hex,
+            "AccountSid": "AC" + "0" * 32,
+            "From": caller,
+            "To": to,
+            "CallStatus": "in-progress",
+            "Direction": "inbound",
+        }
+        self._synthesizer = None
+        self.record = CallRecord()
+
+    def run(self) -> CallRecord:
+        """Place the call and follow it to its end."""
+        path: str | None = ENTRY_PATH
+        extra: dict[str, str] = {}
+        while path is not None:
+            if len(self.record.requests) >= MAX_REQUESTS:
+                self._note("network", f"stopped after {MAX_REQUESTS} webhooks (a loop?)")
+                self.record.ended_by = "loop"
+                break
+            self.record.requests.append(path)
+            document = self.transport.post(path, {**self.params, **extra})
+            path, extra = self._follow(document)
+        return self.record
+
+    def _follow(self, document: str) -> tuple[str | None, dict[str, str]]:
+        try:
+            root = ET.fromstring(document)
+        except ET.ParseError as error:
+            raise SimulatorError(f"not TwiML: {error}") from error
+        if root.tag != "Response":
+            raise SimulatorError(f"TwiML root is <{root.tag}>, not <Response>")
+        for verb in root:
+            if verb.tag in ("Say", "Play"):
+                self._speech(verb)
+            elif verb.tag == "Pause":
+                self._silence(int(verb.get("length", "1")) * 1000)
+            elif verb.tag == "Gather":
+                for inner in verb:
+                    self._speech(inner)
+                keys = self.keys()
+                if keys is None:
+                    self._end("caller hung up")
+                    return None, {}
+                finish = verb.get("finishOnKey", "#")
+                if keys:
+                    self._note("caller", f"presses {keys}")
+                    self._silence(WAIT_MS // 2)
+                    digits = keys[:-1] if finish and keys.endswith(finish) else keys
+                    return _path(verb.get("action", "")), {"Digits": digits}
+                self._note("caller", "(presses nothing)")
+                self._silence(WAIT_MS)
+            elif verb.tag == "Redirect":
+                return _path((verb.text or "").strip()), {}
+            elif verb.tag == "Dial":
+                number = (verb.text or "").strip()
+                self.record.dialled.append(number)
+                self._note("network", f"dials {number}: {self.dial_status}")
+                if verb.get("action"):
+                    return _path(verb.get("action", "")), {"DialCallStatus": self.dial_status}
+            elif verb.tag == "Reject":
+                self._end(f"rejected ({verb.get('reason', 'rejected')})")
+                return None, {}
+            elif verb.tag == "Hangup":
+                self._end("IVR hung up")
+                return None, {}
+            else:
+                raise SimulatorError(f"unexpected TwiML verb <{verb.tag}>")
+        self._end("end of TwiML: the call ends")
+        return None, {}
+
+    def _speech(self, verb: ET.Element) -> None:
+        if verb.tag == "Say":
+            text = (verb.text or "").strip()
+            self._note("ivr", text)
+            if self.record_audio:
+                lang = (verb.get("language") or "hi-IN").split("-")[0]
+                self._append(self._synthesize(text, lang))
+        elif verb.tag == "Play":
+            url = (verb.text or "").strip()
+            self._note("ivr", self._describe(url))
+            if self.record_audio:
+                self._append(_wav_samples(self.transport.get(_path(url))))
+        else:
+            raise SimulatorError(f"unexpected <{verb.tag}> inside <Gather>")
+
+    def _describe(self, url: str) -> str:
+        # The audio URL ends in <lang>/<key>.wav; the manifest knows what that file says.
+        relative = urlsplit(url).path.split("/audio/", 1)[-1]
+        entry = self.manifest.get(relative.removesuffix(AUDIO_SUFFIX))
+        return entry["text"] if entry and "text" in entry else f"[plays {relative}]"
+
+    def _note(self, who: str, text: str) -> None:
+        # Consecutive clips of one sentence read as one line.
+        turns = self.record.turns
+        if who == "ivr" and turns and turns[-1].who == "ivr":
+            turns[-1].text += " " + text
+            return
+        if turns and self.echo is not None:
+            self.echo(str(turns[-1]))
+        turns.append(Turn(who, text))
+
+    def _end(self, how: str) -> None:
+        self._note("network", how)
+        self.record.ended_by = how
+        if self.echo is not None:
+            self.echo(str(self.record.turns[-1]))
+
+    def _append(self, samples: array) -> None:
+        if self.record.samples:
+            self._silence(PAUSE_MS)
+        self.record.samples.extend(samples)
+
+    def _silence(self, milliseconds: int) -> None:
+        if self.record_audio:
+            self.record.samples.extend(silence(TELEPHONY_RATE, milliseconds))
+
+    def _synthesize(self, text: str, lang: str) -> array:
+        if self._synthesizer is None:
+            from voice_prompts.render import Synthesizer
+
+            self._synthesizer = Synthesizer()
+        return array("h", self._synthesizer.synthesize(text, lang))
+
+
+def _path(url: str) -> str:
+    """Return the path and query of a URL, relative or absolute, to post to the app."""
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def _wav_samples(data: bytes) -> array:
+    with wave.open(io.BytesIO(data), "rb") as wav:
+        rate, width, channels = wav.getframerate(), wav.getsampwidth(), wav.getnchannels()
+        frames = wav.readframes(wav.getnframes())
+    if width != 2 or channels != 1:
+        raise SimulatorError(f"played audio is not 16-bit mono ({width * 8}-bit, {channels} ch)")
+    samples = array("h")
+    samples.frombytes(frames)
+    return resample(samples, rate, TELEPHONY_RATE) if rate != TELEPHONY_RATE else samples
