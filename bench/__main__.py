@@ -120,6 +120,12 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=3, help="best of this many rounds")
     parser.add_argument("--write-readme", action="store_true", help="put the figures in README.md")
+    parser.add_argument(
+        "--ivr-consumers",
+        type=int,
+        default=100_000,
+        help="consumers seeded for the IVR bill-status bench (0 skips it)",
+    )
     args = parser.parse_args()
 
     scratch = Path(tempfile.mkdtemp(prefix="sampark-bench-"))
@@ -193,6 +199,10 @@ def main() -> int:
         "database": env["DATABASE_URL"].split(":", 1)[0],
         "redis": "embedded" if redis_server else "server",
     }
+    if args.ivr_consumers:
+        from bench import ivr
+
+        figures["ivr"] = ivr.run(args)
     print(json.dumps(figures, indent=2))
     results = ROOT / "bench" / "results"
     results.mkdir(exist_ok=True)
@@ -266,8 +276,23 @@ def write_readme(figures: dict[str, object]) -> None:
         f"Calls sent {f['calls_sent']}; recorded {f['calls_recorded']}, callbacks "
         f"{f['callbacks_opened']}, SMS recorded {f['sms_recorded']} and queued "
         f"{f['sms_jobs_queued']} by the relay (in {f['relay_ms']} ms).",
-        README_END,
     ]
+    if "ivr" in f:
+        i = f["ivr"]
+        lines += [
+            "",
+            f"IVR bill status (`bench/ivr.py`) with {i['consumers']:,} consumers seeded:",
+            "",
+            "| endpoint | requests/s | p50 | p99 |",
+            "|---|---:|---:|---:|",
+            f"| bare Flask, same TwiML | {i['bare_rps']} | {i['bare_p50_ms']} ms "
+            f"| {i['bare_p99_ms']} ms |",
+            f"| IVR bill-status step | {i['ivr_bill_rps']} | {i['ivr_bill_p50_ms']} ms "
+            f"| {i['ivr_bill_p99_ms']} ms |",
+            "",
+            f"Ratio to bare Flask: **{i['ratio']}**. Error answers: {i['error_answers']}.",
+        ]
+    lines.append(README_END)
     pattern = re.escape(README_START) + ".*?" + re.escape(README_END)
     text = re.sub(pattern, "\n".join(lines).replace("\\", "\\\\"), readme.read_text(), flags=re.S)
     readme.write_text(text)

@@ -56,6 +56,14 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_MAX_ATTEMPTS_PER_IP": 20,
     "LOGIN_WINDOW_SECONDS": 900,
     "QUEUE_REFRESH_SECONDS": 5,
+    # The IVR: where "0" dials, seconds to wait for keys, tries before offering a callback,
+    # ring time, how long callers' phones may cache prompt audio, repeated fault reports.
+    "CALL_CENTRE_NUMBER": "",
+    "IVR_GATHER_TIMEOUT": 6,
+    "IVR_MAX_TRIES": 3,
+    "IVR_DIAL_TIMEOUT": 30,
+    "IVR_AUDIO_MAX_AGE": 365 * 24 * 3600,
+    "IVR_FAULT_REPEAT_HOURS": 6,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "SECRET_KEY": "",
 }
@@ -76,6 +84,11 @@ _INTEGERS = {
     "LOGIN_MAX_ATTEMPTS_PER_IP",
     "LOGIN_WINDOW_SECONDS",
     "QUEUE_REFRESH_SECONDS",
+    "IVR_GATHER_TIMEOUT",
+    "IVR_MAX_TRIES",
+    "IVR_DIAL_TIMEOUT",
+    "IVR_AUDIO_MAX_AGE",
+    "IVR_FAULT_REPEAT_HOURS",
 }
 _FLAGS = {"TWILIO_VALIDATE_SIGNATURES", "CALL_RECORDING"}
 _FALSE_WORDS = {"0", "false", "no", "off", ""}
