@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from flask import Blueprint, Response, current_app, request, url_for
+from flask import Blueprint, Response, current_app, url_for
 from twilio.twiml.voice_response import Dial, VoiceResponse
 
 from callqueue.calls import mark_answered, record_dial_outcome
-from telephony.inbound import twilio_webhook
+from telephony.inbound import CallReport, twilio_webhook
 from telephony.twiml import twiml
 
 bridge_bp = Blueprint("bridge", __name__, url_prefix="/ivr")
@@ -61,11 +61,6 @@ def _recording_on() -> bool:
     return value.strip().lower() in _TRUE_WORDS if isinstance(value, str) else bool(value)
 
 
-def _int_param(name: str) -> int | None:
-    value = request.form.get(name, "")
-    return int(value) if value.isdigit() else None
-
-
 @bridge_bp.post("/bridge/<int:attempt_id>")
 @twilio_webhook
 def answer(attempt_id: int) -> Response:
@@ -96,11 +91,12 @@ def answer(attempt_id: int) -> Response:
 @twilio_webhook
 def dialled(attempt_id: int) -> Response:
     """Record how the consumer's leg ended and end the operator's call politely."""
+    report = CallReport.from_request()
     result = record_dial_outcome(
         attempt_id,
-        request.form.get("DialCallStatus", "")[:16],
-        duration=_int_param("DialCallDuration"),
-        recording_url=request.form.get("RecordingUrl") or None,
+        report.dial_status[:16],
+        duration=report.dial_duration,
+        recording_url=report.recording_url,
     )
     response = VoiceResponse()
     if result is None:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response
 from sqlalchemy import update
 
 from callqueue.calls import record_call_status
 from core.extensions import db
 from core.models import MessageStatus, OutboundMessage, utcnow
 from ivr.intake import record_missed_call
-from telephony.inbound import InboundCall, MessageStatusReport, twilio_webhook
+from telephony.inbound import CallReport, InboundCall, MessageStatusReport, twilio_webhook
 from telephony.twiml import reject_busy
 
 log = logging.getLogger("sampark.ivr")
@@ -44,14 +44,13 @@ def missed_call() -> Response:
 @twilio_webhook
 def call_status() -> Response:
     """Record a status callback of a call we placed on its attempt; unknown calls are ignored."""
-    call = InboundCall.from_request()
-    duration = request.form.get("CallDuration", "")
+    call, report = InboundCall.from_request(), CallReport.from_request()
     if call.call_sid and call.status:
         known = record_call_status(
             call.call_sid,
             call.status.lower(),
-            duration=int(duration) if duration.isdigit() else None,
-            recording_url=request.form.get("RecordingUrl") or None,
+            duration=report.call_duration,
+            recording_url=report.recording_url,
         )
         if not known:
             log.info("status callback for a call we did not place: %s", call.status)

@@ -49,7 +49,7 @@ from ivr.accounts import (
     linked_to_someone_else,
 )
 from ivr.intake import IntakeSettings
-from telephony.inbound import InboundCall, twilio_webhook
+from telephony.inbound import CallReport, InboundCall, twilio_webhook
 from telephony.twiml import twiml
 from voice_prompts import current_library
 from voice_prompts.languages import LANGUAGES, LOCALE_TAGS
@@ -116,8 +116,7 @@ def _int_arg(name: str) -> int | None:
 
 
 def _keys() -> str:
-    # Twilio posts the keys a Gather collected as "Digits" (absent on a timeout).
-    keys = request.form.get("Digits", "")
+    keys = CallReport.from_request().keys
     return "".join(ch for ch in keys if ch in "0123456789*#")[: MAX_KEYED_DIGITS + 1]
 
 
@@ -623,7 +622,7 @@ def operator() -> Response:
 @twilio_webhook
 def operator_done() -> Response:
     """End the call after the operator hangs up; offer a callback if nobody answered."""
-    if request.form.get("DialCallStatus", "completed") == "completed":
+    if CallReport.from_request().dial_status in ("", "completed"):
         response = VoiceResponse()
         response.hangup()
         return twiml(response)

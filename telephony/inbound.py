@@ -120,3 +120,35 @@ class MessageStatusReport:
             status=_clean(form.get("MessageStatus", form.get("SmsStatus", ""))).lower(),
             error_code=_clean(form.get("ErrorCode", "")),
         )
+
+
+def _int_or_none(value: str) -> int | None:
+    return int(value) if value.isdigit() else None
+
+
+@dataclass(frozen=True, slots=True)
+class CallReport:
+    """What a voice webhook reports beyond the call itself: keys, a dial's outcome, timings."""
+
+    keys: str  # keys the caller pressed at a prompt; empty when they pressed none
+    dial_status: str  # how the other leg of a dial ended; empty when this is no dial report
+    dial_duration: int | None
+    call_duration: int | None
+    recording_url: str | None
+
+    @classmethod
+    def from_request(cls) -> CallReport:
+        form = request.form
+        return cls(
+            keys=_clean(form.get("Digits", "")),
+            dial_status=_clean(form.get("DialCallStatus", "")).lower(),
+            dial_duration=_int_or_none(form.get("DialCallDuration", "")),
+            call_duration=_int_or_none(form.get("CallDuration", "")),
+            recording_url=_clean_url(form.get("RecordingUrl", "")),
+        )
+
+
+def _clean_url(value: str) -> str | None:
+    # Recording URLs are long; keep them whole but printable, and only http(s) ones.
+    value = "".join(ch for ch in value[:500] if ch.isprintable())
+    return value if value.startswith(("https://", "http://")) else None
