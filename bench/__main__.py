@@ -18,11 +18,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlencode
 
-from twilio.request_validator import RequestValidator
-
-from bench.load import LoadResult, run_load
+from bench.load import LoadResult, run_load, signed_post
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "bench-auth-token"
@@ -38,28 +35,23 @@ README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
 
 def signed_requests(start: int, count: int, host: str) -> list[bytes]:
     """Prepare ``count`` unique missed calls from unique numbers, signed as Twilio signs them."""
-    validator = RequestValidator(TOKEN)
-    prepared = []
-    for n in range(start, start + count):
-        params = {
-            "AccountSid": "AC" + "b" * 32,
-            "CallSid": f"CA{n:032x}",
-            "From": f"+9198{n:08d}",
-            "To": "+911800180000",
-            "CallStatus": "ringing",
-            "Direction": "inbound",
-        }
-        body = urlencode(params).encode()
-        signature = validator.compute_signature(PUBLIC_BASE_URL + PATH, params)
-        prepared.append(
-            (
-                f"POST {PATH} HTTP/1.1\r\nHost: {host}\r\n"
-                "Content-Type: application/x-www-form-urlencoded\r\n"
-                f"X-Twilio-Signature: {signature}\r\nContent-Length: {len(body)}\r\n\r\n"
-            ).encode()
-            + body
+    return [
+        signed_post(
+            PATH,
+            {
+                "AccountSid": "AC" + "b" * 32,
+                "CallSid": f"CA{n:032x}",
+                "From": f"+9198{n:08d}",
+                "To": "+911800180000",
+                "CallStatus": "ringing",
+                "Direction": "inbound",
+            },
+            host=host,
+            public_url=PUBLIC_BASE_URL,
+            token=TOKEN,
         )
-    return prepared
+        for n in range(start, start + count)
+    ]
 
 
 def free_port() -> int:

@@ -18,12 +18,11 @@ import sys
 import tempfile
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 from flask import Flask, Response
-from twilio.request_validator import RequestValidator
 
 from bench.__main__ import LOG_FILE, PUBLIC_BASE_URL, ROOT, TOKEN, measure
+from bench.load import signed_post
 
 BILL_PATH = "/ivr/voice/bill"
 DEFAULT_CONSUMERS = 100_000
@@ -55,7 +54,6 @@ def bill_requests(count: int, consumers: int, host: str, seed: int) -> list[byte
     """Prepare ``count`` signed bill-status requests for random demo consumers."""
     from ivr.demo import demo_phone
 
-    validator = RequestValidator(TOKEN)
     rng = random.Random(seed)
     prepared = []
     for n in range(count):
@@ -70,15 +68,8 @@ def bill_requests(count: int, consumers: int, host: str, seed: int) -> list[byte
             "CallStatus": "in-progress",
             "Direction": "inbound",
         }
-        body = urlencode(params).encode()
-        signature = validator.compute_signature(PUBLIC_BASE_URL + path, params)
         prepared.append(
-            (
-                f"POST {path} HTTP/1.1\r\nHost: {host}\r\n"
-                "Content-Type: application/x-www-form-urlencoded\r\n"
-                f"X-Twilio-Signature: {signature}\r\nContent-Length: {len(body)}\r\n\r\n"
-            ).encode()
-            + body
+            signed_post(path, params, host=host, public_url=PUBLIC_BASE_URL, token=TOKEN)
         )
     return prepared
 

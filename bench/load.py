@@ -11,6 +11,9 @@ import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from twilio.request_validator import RequestValidator
 
 
 @dataclass
@@ -32,6 +35,20 @@ class LoadResult:
         if not ordered:
             return 0.0
         return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def signed_post(
+    path: str, params: dict[str, str], *, host: str, public_url: str, token: str
+) -> bytes:
+    """Return the raw HTTP request Twilio would send: form-encoded and signed for ``public_url``."""
+    body = urlencode(params).encode()
+    signature = RequestValidator(token).compute_signature(public_url + path, params)
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: {host}\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n"
+        f"X-Twilio-Signature: {signature}\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
 
 
 async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
