@@ -31,6 +31,7 @@ import datetime as dt
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from babel.dates import get_month_names
 from babel.numbers import format_currency
@@ -88,8 +89,13 @@ _ASCII_DIGITS = re.compile(r"[0-9]+")
 
 def number_words(n: int, lang: str) -> str:
     """Spell a whole number from 0 to 999,99,99,999 in Indian grouping."""
-    lang = check_language(lang)
-    n = check_number(n)
+    return _number_words(check_number(n), check_language(lang))
+
+
+@lru_cache(maxsize=16_384)
+def _number_words(n: int, lang: Language) -> str:
+    # Spelling a number costs num2words or indic-numtowords a good part of a millisecond;
+    # an IVR says the same amounts, days and years over and over.
     if lang == "en":
         # num2words separates groups with commas; the IVR speaks them as one phrase.
         return num2words(n, lang="en_IN").replace(",", "")
