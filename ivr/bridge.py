@@ -13,11 +13,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from flask import Blueprint, Response, current_app, url_for
-from twilio.twiml.voice_response import Dial, VoiceResponse
 
 from callqueue.calls import mark_answered, record_dial_outcome
 from telephony.inbound import CallReport, twilio_webhook
-from telephony.twiml import twiml
+from telephony.twiml import Dial, VoiceResponse, twiml
 
 bridge_bp = Blueprint("bridge", __name__, url_prefix="/ivr")
 

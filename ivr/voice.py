@@ -31,7 +31,6 @@ from flask import (
     send_from_directory,
     url_for,
 )
-from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from callqueue.hours import calling_hours
 from core.extensions import db
@@ -50,7 +49,7 @@ from ivr.accounts import (
 )
 from ivr.intake import IntakeSettings
 from telephony.inbound import CallReport, InboundCall, twilio_webhook
-from telephony.twiml import twiml
+from telephony.twiml import Gather, VoiceResponse, twiml
 from voice_prompts import current_library
 from voice_prompts.languages import LANGUAGES, LOCALE_TAGS
 

@@ -1,9 +1,15 @@
-"""TwiML responses."""
+"""TwiML: the call scripts the flows answer with.
+
+Flows build them with the builder classes exported here (never from the twilio package
+directly), so that a provider with another dialect is one module to change.
+"""
 
 from __future__ import annotations
 
 from flask import Response
-from twilio.twiml.voice_response import VoiceResponse
+from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
+
+__all__ = ["Dial", "Gather", "VoiceResponse", "reject_busy", "twiml", "TWIML_MIMETYPE"]
 
 TWIML_MIMETYPE = "text/xml"
 

@@ -1,0 +1,165 @@
+"""The console in a real browser: a missed call becomes a callback, a call and an application.
+
+Headless Chromium (Debian's ``chromium`` package) driven by Playwright works the console served
+over HTTP by the real app, on the real database and Redis, with Twilio's REST API replaced by
+the local stand-in. The module skips when the browser or Playwright is not installed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+from urllib.request import Request, urlopen
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+pytest.importorskip(
+    "playwright.sync_api", reason="Playwright is not installed (pip install playwright)"
+)
+
+from playwright.sync_api import Page, expect  # noqa: E402
+
+from core.extensions import db  # noqa: E402
+from core.models import Callback  # noqa: E402
+from core.phone import mask  # noqa: E402
+from tests.callcenter.browser_support import (  # noqa: E402
+    CHROMIUM,
+    LiveApp,
+    chromium_page,
+    fill_form,
+    serve,
+)
+from tests.callcenter.conftest import PASSWORD, create_user  # noqa: E402
+from tests.callcenter.test_applications import (  # noqa: E402
+    AADHAAR_NUMBER,
+    NEW_CONNECTION,
+    expected_demand_total,
+    indian_grouping,
+    this_year,
+)
+from tests.conftest import ACCOUNT_SID, run_jobs, sign  # noqa: E402
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+)
+
+CONSUMER = "+919876543210"
+OPERATOR_PHONE = "+919800000001"
+DISCOM_NUMBER = "+911800180000"
+BAD_PIN = "012345"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture()
+def live(make_app: Callable[..., Flask]) -> Iterator[LiveApp]:
+    with serve(make_app) as served:
+        yield served
+
+
+@pytest.fixture()
+def page(tmp_path: Path) -> Iterator[Page]:
+    with chromium_page(tmp_path / "chromium-profile") as opened:
+        yield opened
+
+
+def missed_call(live: LiveApp, caller: str) -> Any:
+    """Ring the DISCOM's number and hang up: Twilio POSTs the signed webhook to the server."""
+    path = "/ivr/missed-call"
+    params = {
+        "CallSid": "CA" + "7" * 32,
+        "AccountSid": ACCOUNT_SID,
+        "From": caller,
+        "To": DISCOM_NUMBER,
+        "CallStatus": "ringing",
+        "Direction": "inbound",
+    }
+    request = Request(
+        live.url + path,
+        data=urlencode(params).encode(),
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Twilio-Signature": sign(live.url + path, params),
+        },
+    )
+    with urlopen(request, timeout=10) as response:
+        return response.status, response.headers.get_content_type()
+
+
+def test_an_operator_calls_back_a_missed_call_and_submits_a_new_connection(
+    live: LiveApp, page: Page, twilio_api: Any, tmp_path: Path
+) -> None:
+    app = live.app
+    create_user(app, "asha", name="Asha Kumari", phone=OPERATOR_PHONE, languages="hi,en")
+    assert missed_call(live, CONSUMER) == (200, "text/xml")
+    with app.app_context():
+        callback_id = db.session.scalar(select(Callback.id).where(Callback.phone == CONSUMER))
+    assert callback_id is not None
+
+    # Log in through the login page.
+    page.goto(live.url + "/console/login")
+    page.locator("#username").fill("asha")
+    page.locator("#password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(live.url + "/console/")
+
+    # The callback waits in the queue with its number masked.
+    row = page.locator(f'#queue tr[data-id="{callback_id}"]')
+    expect(row.locator("td.phone")).to_have_text(mask(CONSUMER))
+    assert CONSUMER not in page.content()
+
+    # Take it, then press Call: the stand-in is asked to ring the operator's phone.
+    page.get_by_role("button", name=re.compile("Take next")).click()
+    expect(page).to_have_url(f"{live.url}/console/callbacks/{callback_id}")
+    page.get_by_role("button", name=re.compile(r"^Call")).click()
+    expect(page.locator(".flash")).to_contain_text("Your phone will ring")
+    run_jobs(app)
+    [call] = twilio_api.calls
+    assert (call["To"], call["From"]) == (OPERATOR_PHONE, app.config["CALLER_ID"])
+    assert call["Url"].startswith(live.url + "/")
+
+    # Open the new-connection form from the callback and submit it with a bad PIN code.
+    page.get_by_role("link", name=re.compile("Fill an application")).click()
+    page.locator('#services a[href*="/new/new_connection"]').click()
+    expect(page).to_have_url(re.compile(rf"/new/new_connection\?callback={callback_id}$"))
+    fill_form(page, "#application-form", {**NEW_CONNECTION, "pin_code": BAD_PIN})
+    page.locator("#submit-application").click()
+
+    pin = page.locator("#field-pin_code")
+    expect(pin.locator(".errors")).to_contain_text("6 अंकों")
+    expect(pin.locator("input")).to_have_attribute("aria-invalid", "true")
+    expect(pin.locator("input")).to_have_value(BAD_PIN)
+    form = page.locator("#application-form")
+    expect(form.locator('[name="applicant_name"]')).to_have_value(NEW_CONNECTION["applicant_name"])
+    expect(form.locator('[name="address"]')).to_have_value(NEW_CONNECTION["address"])
+    expect(form.locator('[name="district"]')).to_have_value(NEW_CONNECTION["district"])
+    expect(form.locator('[name="connected_load_kw"]')).to_have_value(
+        NEW_CONNECTION["connected_load_kw"]
+    )
+    expect(page.locator("#field-applicant_name .errors")).to_have_count(0)
+    assert AADHAAR_NUMBER not in page.content()
+
+    # Fix the PIN code (and type the Aadhaar again: the page only ever holds it masked).
+    fill_form(page, "#application-form", {"pin_code": "493661", "id_number": AADHAAR_NUMBER})
+    page.locator("#submit-application").click()
+
+    number = f"NC-{this_year()}-000001"
+    total = indian_grouping(expected_demand_total("domestic", "single", "rural", Decimal("3.5")))
+    expect(page.locator("#application-number")).to_have_text(number)
+    expect(page.locator("#demand-total")).to_contain_text(total)
+
+    # The consumer gets the application number and the demand amount by SMS.
+    run_jobs(app)
+    [sms] = [message for message in twilio_api.messages if number in message["Body"]]
+    assert sms["To"] == CONSUMER
+    assert total in sms["Body"] and "₹" in sms["Body"]
+
+    screenshot = tmp_path / "application.png"
+    page.screenshot(path=str(screenshot), full_page=True)
+    assert screenshot.stat().st_size > len(PNG_SIGNATURE)
+    assert screenshot.read_bytes().startswith(PNG_SIGNATURE)
