@@ -12,16 +12,15 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from bench.load import LoadResult, run_load, signed_post
+from bench.load import signed_post
+from bench.server import LOG_FILE, ROOT, best_of, comparison
 
-ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "bench-auth-token"
 PUBLIC_BASE_URL = "https://bench.sampark.example"
 PATH = "/ivr/missed-call"
@@ -29,7 +28,6 @@ TARGETS = (
     ("bare Flask", "bench.bare:create_app()"),
     ("missed-call webhook", "app:create_app()"),
 )
-LOG_FILE = ROOT / "bench" / "results" / "server.log"
 README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
 
 
@@ -52,57 +50,6 @@ def signed_requests(start: int, count: int, host: str) -> list[bytes]:
         )
         for n in range(start, start + count)
     ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_port(port: int, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"server on port {port} did not start")
-
-
-class Server:
-    """A gunicorn serving one app factory, with the project's settings."""
-
-    def __init__(self, factory: str, env: dict[str, str]) -> None:
-        self.port = free_port()
-        env = dict(env, PORT=str(self.port), HOST="127.0.0.1", ACCESS_LOG="")
-        gunicorn = str(Path(sys.executable).parent / "gunicorn")
-        self.log = open(LOG_FILE, "ab")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(
-            [gunicorn, "-c", str(ROOT / "gunicorn.conf.py"), factory],
-            cwd=ROOT,
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        wait_for_port(self.port)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=20)
-        self.log.close()
-
-
-def measure(
-    factory: str, env: dict[str, str], warmup: list[bytes], load: list[bytes], connections: int
-) -> LoadResult:
-    server = Server(factory, env)
-    try:
-        run_load("127.0.0.1", server.port, warmup, connections)
-        return run_load("127.0.0.1", server.port, load, connections)
-    finally:
-        server.stop()
 
 
 def main() -> int:
@@ -148,44 +95,30 @@ def main() -> int:
             capture_output=True,
         )
         host = "127.0.0.1"
-        best: dict[str, LoadResult] = {}
-        next_call = 0
-        total_calls = 0
-        for round_number in range(1, args.rounds + 1):
-            for name, factory in TARGETS:
-                warmup = signed_requests(next_call, args.warmup, host)
-                load = signed_requests(next_call + args.warmup, args.requests, host)
-                next_call += args.warmup + args.requests
-                if factory.startswith("app:"):
-                    total_calls += args.warmup + args.requests
-                result = measure(factory, env, warmup, load, args.connections)
-                p50, p99 = result.percentile(0.5), result.percentile(0.99)
-                print(
-                    f"round {round_number}: {name:20} {result.throughput:8.0f} req/s  "
-                    f"p50 {p50:5.1f} ms  p99 {p99:5.1f} ms"
-                )
-                if name not in best or result.throughput > best[name].throughput:
-                    best[name] = result
+        per_round = args.warmup + args.requests
+        total_calls = args.rounds * per_round
+
+        def make_load(round_number: int, name: str) -> tuple[list[bytes], list[bytes]]:
+            # Every run, bare ones included, gets calls no run has made before.
+            index = [target for target, _ in TARGETS].index(name)
+            first = ((round_number - 1) * len(TARGETS) + index) * per_round
+            return (
+                signed_requests(first, args.warmup, host),
+                signed_requests(first + args.warmup, args.requests, host),
+            )
+
+        best = best_of(args.rounds, TARGETS, env, make_load, args.connections)
         counts = verify(env)
     finally:
         if redis_server is not None:
             redis_server.stop()
         shutil.rmtree(scratch, ignore_errors=True)
 
-    bare, hook = best["bare Flask"], best["missed-call webhook"]
-    errors = sum(count for status, count in hook.statuses.items() if status != 200)
     figures = {
         "connections": args.connections,
         "requests_per_round": args.requests,
         "rounds": args.rounds,
-        "bare_rps": round(bare.throughput),
-        "webhook_rps": round(hook.throughput),
-        "ratio": round(hook.throughput / bare.throughput, 3),
-        "webhook_p50_ms": round(hook.percentile(0.5), 2),
-        "webhook_p99_ms": round(hook.percentile(0.99), 2),
-        "bare_p50_ms": round(bare.percentile(0.5), 2),
-        "bare_p99_ms": round(bare.percentile(0.99), 2),
-        "error_answers": errors,
+        **comparison(best["bare Flask"], best["missed-call webhook"], "webhook"),
         "calls_sent": total_calls,
         **counts,
         "database": env["DATABASE_URL"].split(":", 1)[0],
@@ -201,7 +134,7 @@ def main() -> int:
     (results / "latest.json").write_text(json.dumps(figures, indent=2))
     if args.write_readme:
         write_readme(figures)
-    ok = errors == 0 and all(
+    ok = figures["error_answers"] == 0 and all(
         counts[key] == total_calls
         for key in ("calls_recorded", "callbacks_opened", "sms_recorded", "sms_jobs_queued")
     )

@@ -21,8 +21,9 @@ from typing import Any
 
 from flask import Flask, Response
 
-from bench.__main__ import LOG_FILE, PUBLIC_BASE_URL, ROOT, TOKEN, measure
+from bench.__main__ import PUBLIC_BASE_URL, TOKEN
 from bench.load import signed_post
+from bench.server import LOG_FILE, ROOT, best_of, comparison
 
 BILL_PATH = "/ivr/voice/bill"
 DEFAULT_CONSUMERS = 100_000
@@ -111,30 +112,21 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             check=True,
             capture_output=True,
         )
-        best: dict[str, Any] = {}
-        for round_number in range(1, rounds + 1):
-            for name, factory in TARGETS:
-                seed = round_number * 2 + (name != "bare Flask")
-                result = measure(
-                    factory,
-                    env,
-                    bill_requests(warmup, consumers, "127.0.0.1", seed * 1000),
-                    bill_requests(requests, consumers, "127.0.0.1", seed),
-                    connections,
-                )
-                print(
-                    f"round {round_number}: {name:16} {result.throughput:8.0f} req/s  "
-                    f"p50 {result.percentile(0.5):5.1f} ms  p99 {result.percentile(0.99):5.1f} ms"
-                )
-                if name not in best or result.throughput > best[name].throughput:
-                    best[name] = result
+
+        def make_load(round_number: int, name: str) -> tuple[list[bytes], list[bytes]]:
+            seed = round_number * 2 + (name != "bare Flask")
+            return (
+                bill_requests(warmup, consumers, "127.0.0.1", seed * 1000),
+                bill_requests(requests, consumers, "127.0.0.1", seed),
+            )
+
+        best = best_of(rounds, TARGETS, env, make_load, connections)
     finally:
         if redis_server is not None:
             redis_server.stop()
         shutil.rmtree(scratch, ignore_errors=True)
 
-    bare, step = best["bare Flask"], best["IVR bill status"]
-    errors = sum(count for status, count in step.statuses.items() if status != 200)
+    step = best["IVR bill status"]
     # A right answer announces an amount (played or said) or the absence of dues.
     wrong = sum(1 for body in step.bodies if b"<Play>" not in body and b"<Say" not in body)
     return {
@@ -142,14 +134,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "connections": connections,
         "requests_per_round": requests,
         "rounds": rounds,
-        "bare_rps": round(bare.throughput),
-        "ivr_bill_rps": round(step.throughput),
-        "ratio": round(step.throughput / bare.throughput, 3),
-        "ivr_bill_p50_ms": round(step.percentile(0.5), 2),
-        "ivr_bill_p99_ms": round(step.percentile(0.99), 2),
-        "bare_p50_ms": round(bare.percentile(0.5), 2),
-        "bare_p99_ms": round(bare.percentile(0.99), 2),
-        "error_answers": errors,
+        **comparison(best["bare Flask"], step, "ivr_bill"),
         "answers_without_speech": wrong,
         "database": env["DATABASE_URL"].split(":", 1)[0],
     }

@@ -1,0 +1,107 @@
+"""Run an app factory under gunicorn with the project's settings, and measure it."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from bench.load import LoadResult, run_load
+
+ROOT = Path(__file__).resolve().parent.parent
+LOG_FILE = ROOT / "bench" / "results" / "server.log"
+"""Where the servers' own output goes (it would drown the figures)."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"server on port {port} did not start")
+
+
+class Server:
+    """A gunicorn serving one app factory, with the project's settings."""
+
+    def __init__(self, factory: str, env: dict[str, str]) -> None:
+        self.port = free_port()
+        env = dict(env, PORT=str(self.port), HOST="127.0.0.1", ACCESS_LOG="")
+        gunicorn = str(Path(sys.executable).parent / "gunicorn")
+        self.log = open(LOG_FILE, "ab")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            [gunicorn, "-c", str(ROOT / "gunicorn.conf.py"), factory],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        wait_for_port(self.port)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=20)
+        self.log.close()
+
+
+def measure(
+    factory: str, env: dict[str, str], warmup: list[bytes], load: list[bytes], connections: int
+) -> LoadResult:
+    server = Server(factory, env)
+    try:
+        run_load("127.0.0.1", server.port, warmup, connections)
+        return run_load("127.0.0.1", server.port, load, connections)
+    finally:
+        server.stop()
+
+
+def best_of(
+    rounds: int,
+    targets: tuple[tuple[str, str], ...],
+    env: dict[str, str],
+    make_load: Callable[[int, str], tuple[list[bytes], list[bytes]]],
+    connections: int,
+) -> dict[str, LoadResult]:
+    """Measure each (name, factory) target ``rounds`` times, alternating; keep each one's best.
+
+    ``make_load(round, name)`` returns that run's warm-up and measured requests.
+    """
+    best: dict[str, LoadResult] = {}
+    for round_number in range(1, rounds + 1):
+        for name, factory in targets:
+            warmup, load = make_load(round_number, name)
+            result = measure(factory, env, warmup, load, connections)
+            p50, p99 = result.percentile(0.5), result.percentile(0.99)
+            print(
+                f"round {round_number}: {name:20} {result.throughput:8.0f} req/s  "
+                f"p50 {p50:5.1f} ms  p99 {p99:5.1f} ms"
+            )
+            if name not in best or result.throughput > best[name].throughput:
+                best[name] = result
+    return best
+
+
+def comparison(bare: LoadResult, target: LoadResult, name: str) -> dict[str, float | int]:
+    """Return the figures of ``target`` against the bare endpoint (throughputs, ratio, latency)."""
+    return {
+        "bare_rps": round(bare.throughput),
+        f"{name}_rps": round(target.throughput),
+        "ratio": round(target.throughput / bare.throughput, 3),
+        f"{name}_p50_ms": round(target.percentile(0.5), 2),
+        f"{name}_p99_ms": round(target.percentile(0.99), 2),
+        "bare_p50_ms": round(bare.percentile(0.5), 2),
+        "bare_p99_ms": round(bare.percentile(0.99), 2),
+        "error_answers": sum(n for status, n in target.statuses.items() if status != 200),
+    }
