@@ -11,6 +11,8 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the ``flask queue`` commands."""
+    from callqueue.campaign_cli import campaign_cli
     from callqueue.cli import queue_cli
 
     app.cli.add_command(queue_cli)
+    app.cli.add_command(campaign_cli)

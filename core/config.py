@@ -64,6 +64,10 @@ DEFAULTS: dict[str, Any] = {
     "IVR_DIAL_TIMEOUT": 30,
     "IVR_AUDIO_MAX_AGE": 365 * 24 * 3600,
     "IVR_FAULT_REPEAT_HOURS": 6,
+    # Outbound announcement campaigns: pace, attempts per number, minutes between them.
+    "CAMPAIGN_CALLS_PER_SECOND": 1.0,
+    "CAMPAIGN_MAX_ATTEMPTS": 3,
+    "CAMPAIGN_RETRY_MINUTES": 30,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "SECRET_KEY": "",
 }
@@ -89,6 +93,8 @@ _INTEGERS = {
     "IVR_DIAL_TIMEOUT",
     "IVR_AUDIO_MAX_AGE",
     "IVR_FAULT_REPEAT_HOURS",
+    "CAMPAIGN_MAX_ATTEMPTS",
+    "CAMPAIGN_RETRY_MINUTES",
 }
 _FLAGS = {"TWILIO_VALIDATE_SIGNATURES", "CALL_RECORDING"}
 _FALSE_WORDS = {"0", "false", "no", "off", ""}

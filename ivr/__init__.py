@@ -12,12 +12,13 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Register the webhook blueprints."""
     from core.extensions import csrf
+    from ivr.announce import announce_bp
     from ivr.bridge import bridge_bp
     from ivr.views import ivr_bp, sms_bp
     from ivr.voice import voice_bp
 
     # Twilio cannot send a CSRF token; these check Twilio's signature instead.
-    for blueprint in (ivr_bp, sms_bp, voice_bp, bridge_bp):
+    for blueprint in (ivr_bp, sms_bp, voice_bp, bridge_bp, announce_bp):
         csrf.exempt(blueprint)
         app.register_blueprint(blueprint)
     register_commands(app)

@@ -135,6 +135,7 @@ class CallReport:
     dial_duration: int | None
     call_duration: int | None
     recording_url: str | None
+    answered_by: str  # who picked up a call placed with machine detection; empty otherwise
 
     @classmethod
     def from_request(cls) -> CallReport:
@@ -145,6 +146,7 @@ class CallReport:
             dial_duration=_int_or_none(form.get("DialCallDuration", "")),
             call_duration=_int_or_none(form.get("CallDuration", "")),
             recording_url=_clean_url(form.get("RecordingUrl", "")),
+            answered_by=_clean(form.get("AnsweredBy", "")).lower(),
         )
 
 

@@ -59,6 +59,7 @@ class Provider(Protocol):
         caller_id: str,
         answer_url: str,
         status_callback: str | None,
+        machine_detection: bool = False,
     ) -> Receipt: ...
 
 
@@ -90,6 +91,7 @@ class OutboxProvider:
         caller_id: str,
         answer_url: str,
         status_callback: str | None,
+        machine_detection: bool = False,
     ) -> Receipt:
         log.info("outbox: call to %s", mask(to))
         return Receipt(self.name, f"OB{uuid.uuid4().hex}", "queued")
@@ -146,8 +148,12 @@ class TwilioProvider:
         caller_id: str,
         answer_url: str,
         status_callback: str | None,
+        machine_detection: bool = False,
     ) -> Receipt:
         options: dict[str, Any] = {"to": to, "from_": caller_id, "url": answer_url}
+        if machine_detection:
+            # Twilio tells a person from an answering machine and reports it as AnsweredBy.
+            options["machine_detection"] = "Enable"
         if status_callback:
             options["status_callback"] = status_callback
             options["status_callback_event"] = ["initiated", "ringing", "answered", "completed"]

@@ -10,7 +10,7 @@
 """
 
 # Every module is imported so that its tables are in the metadata migrations compare with.
-from core.models import applications, attempts, console, consumers  # noqa: F401
+from core.models import applications, attempts, campaigns, console, consumers  # noqa: F401
 from core.models.calls import (
     OPEN_CALLBACK_SQL,
     OPEN_CALLBACK_STATUSES,

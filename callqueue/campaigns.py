@@ -1,0 +1,515 @@
+"""Outbound announcement campaigns: choose whom to call, pace the calls, retry the unanswered.
+
+``create_campaign`` records a campaign and one row per number in one transaction, each row
+with the time its call is due: the calls follow one another at the configured rate, and
+a slot outside calling hours moves to the next opening. ``schedule_calls`` puts each due
+call on RQ's scheduler; ``place_campaign_call`` rings the number with answering-machine
+detection, and ``ivr.announce`` answers the call and reports its end through
+``record_call_result``, which retries a busy or unanswered number later.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from redis.client import Pipeline
+from redis.exceptions import RedisError
+from rq import Queue
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import aliased
+
+from callqueue.calls import public_url
+from callqueue.context import app_job
+from callqueue.hours import CallingHours, calling_hours
+from callqueue.queues import CAMPAIGNS_QUEUE, get_queue
+from core.database import write_transaction
+from core.extensions import db
+from core.models import utcnow
+from core.models.applications import Application, ApplicationStatus
+from core.models.campaigns import (
+    FINAL_CALL_STATUSES,
+    Campaign,
+    CampaignCall,
+    CampaignCallStatus,
+    CampaignKind,
+)
+from core.models.consumers import Bill, ConsumerAccount, LinkedNumber
+from core.phone import mask
+from telephony import provider
+from telephony.exceptions import PermanentTelephonyError, TelephonyError
+
+log = logging.getLogger("sampark.campaigns")
+
+DEFAULT_RATE = 1.0
+"""Calls started per second (``CAMPAIGN_CALLS_PER_SECOND``)."""
+
+DEFAULT_MAX_ATTEMPTS = 3
+"""Calls to one number before it counts as unreachable (``CAMPAIGN_MAX_ATTEMPTS``)."""
+
+DEFAULT_RETRY_MINUTES = 30.0
+"""Wait before calling a busy or unanswered number again (``CAMPAIGN_RETRY_MINUTES``)."""
+
+DEFAULT_DEMAND_DAYS = 7
+"""Days a demand note stays unpaid before its applicant is called (``--days``)."""
+
+UNANSWERED_RESULTS = frozenset({"busy", "no-answer"})
+"""Call results that are worth another try."""
+
+FAILED_RESULTS = frozenset({"failed", "canceled"})
+"""Call results that end a number's calls."""
+
+SCHEDULE_BATCH = 500
+"""Calls put on RQ's scheduler per Redis round trip."""
+
+MAX_EARLY_WAIT = timedelta(seconds=2)
+"""A job released this much before its call is due waits for it; RQ schedules by the second."""
+
+_WAITING = (CampaignCallStatus.QUEUED, CampaignCallStatus.RETRYING)
+
+
+class CampaignError(Exception):
+    """A campaign cannot be made or found; the message says why."""
+
+
+class CampaignNotFound(CampaignError):
+    """No such campaign."""
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One number to call and what to announce to it."""
+
+    phone: str
+    language: str
+    account_id: int | None = None
+    application_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedCampaign:
+    """A campaign ``create_campaign`` made, or found made already under the same name."""
+
+    id: int
+    name: str
+    calls: int
+    new: bool
+
+
+# -- settings ---------------------------------------------------------------------------
+
+
+def default_rate() -> float:
+    """Return the configured calls per second."""
+    return float(current_app.config.get("CAMPAIGN_CALLS_PER_SECOND", DEFAULT_RATE))
+
+
+def max_attempts() -> int:
+    """Return how many calls one number gets."""
+    return max(int(current_app.config.get("CAMPAIGN_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS)), 1)
+
+
+def retry_wait() -> timedelta:
+    """Return the wait before a busy or unanswered number is called again."""
+    minutes = float(current_app.config.get("CAMPAIGN_RETRY_MINUTES", DEFAULT_RETRY_MINUTES))
+    return timedelta(minutes=max(minutes, 0.0))
+
+
+def job_id(call_id: int, attempt: int) -> str:
+    """Return the RQ job id of one attempt at one campaign call."""
+    return f"campaign-call-{call_id}-{attempt}"
+
+
+# -- whom to call -----------------------------------------------------------------------
+
+
+def overdue_bill_targets(local_now: datetime) -> list[Target]:
+    """Return each number linked to an account whose latest bill is unpaid and past due."""
+    newer = aliased(Bill)
+    latest_bill = (
+        select(newer.id)
+        .where(newer.account_id == ConsumerAccount.id)
+        .order_by(newer.bill_date.desc(), newer.id.desc())
+        .limit(1)
+        .correlate(ConsumerAccount)
+        .scalar_subquery()
+    )
+    rows = db.session.execute(
+        select(LinkedNumber.phone, ConsumerAccount.id, ConsumerAccount.language)
+        .join(LinkedNumber, LinkedNumber.account_id == ConsumerAccount.id)
+        .join(Bill, Bill.id == latest_bill)
+        .where(Bill.paid_on.is_(None), Bill.due_date < local_now.date())
+        .order_by(ConsumerAccount.account_number, LinkedNumber.phone)
+    ).all()
+    return _once_per_number(Target(row.phone, row.language, account_id=row.id) for row in rows)
+
+
+def unpaid_demand_targets(now: datetime, days: int) -> list[Target]:
+    """Return the applicants whose demand note was issued more than ``days`` days ago."""
+    # Demand notes are issued when an application is submitted (callcenter.applications).
+    rows = db.session.execute(
+        select(Application.phone, Application.id, Application.language)
+        .where(
+            Application.status == ApplicationStatus.DEMAND_ISSUED,
+            Application.submitted_at <= now - timedelta(days=days),
+            Application.phone != "",
+        )
+        .order_by(Application.id)
+    ).all()
+    return _once_per_number(Target(row.phone, row.language, application_id=row.id) for row in rows)
+
+
+def _once_per_number(targets: Iterable[Target]) -> list[Target]:
+    chosen: dict[str, Target] = {}
+    for target in targets:
+        chosen.setdefault(target.phone, target)
+    return list(chosen.values())
+
+
+# -- pacing -----------------------------------------------------------------------------
+
+
+def paced_times(count: int, start: datetime, rate: float, hours: CallingHours) -> list[datetime]:
+    """Return when each of ``count`` calls is due: 1/rate seconds apart, within calling hours."""
+    gap = timedelta(seconds=1 / rate)
+    times: list[datetime] = []
+    due = start
+    for _ in range(count):
+        # A slot outside calling hours moves to the next opening, and the rest follow it.
+        due = hours.next_open(due)
+        times.append(due)
+        due += gap
+    return times
+
+
+# -- creating and scheduling ------------------------------------------------------------
+
+
+def default_name(kind: CampaignKind, now: datetime) -> str:
+    """Return the name a campaign gets when none is given: its kind and the local date."""
+    local = now.astimezone(calling_hours().zone)
+    return f"{kind}-{local:%Y-%m-%d}"
+
+
+def create_campaign(
+    kind: CampaignKind,
+    *,
+    name: str | None = None,
+    rate: float | None = None,
+    days: int = DEFAULT_DEMAND_DAYS,
+    now: datetime | None = None,
+) -> CreatedCampaign:
+    """Record a campaign and its calls, paced; a campaign of that name is returned as it is."""
+    now = now or utcnow()
+    rate = default_rate() if rate is None else rate
+    if rate <= 0:
+        raise CampaignError("The call rate must be above zero calls per second.")
+    if days < 0:
+        raise CampaignError("--days cannot be negative.")
+    name = name or default_name(kind, now)
+    session = db.session
+    session.rollback()  # start clean: write_transaction begins its own transaction
+    with write_transaction(session):
+        existing = session.scalar(select(Campaign).where(Campaign.name == name))
+        if existing is not None:
+            count = session.scalar(
+                select(func.count()).where(CampaignCall.campaign_id == existing.id)
+            )
+            return CreatedCampaign(existing.id, name, count or 0, new=False)
+        if kind is CampaignKind.OVERDUE_BILLS:
+            local_today = now.astimezone(calling_hours().zone)
+            targets = overdue_bill_targets(local_today)
+        else:
+            targets = unpaid_demand_targets(now, days)
+        campaign = Campaign(
+            name=name,
+            kind=str(kind),
+            rate=rate,
+            min_days=days if kind is CampaignKind.UNPAID_DEMAND else None,
+            created_at=now,
+        )
+        session.add(campaign)
+        session.flush()
+        times = paced_times(len(targets), now, rate, calling_hours())
+        session.add_all(
+            CampaignCall(
+                campaign_id=campaign.id,
+                phone=target.phone,
+                language=target.language,
+                account_id=target.account_id,
+                application_id=target.application_id,
+                status=CampaignCallStatus.QUEUED,
+                attempts=0,
+                due_at=due_at,
+                updated_at=now,
+            )
+            for target, due_at in zip(targets, times, strict=True)
+        )
+        created = CreatedCampaign(campaign.id, name, len(targets), new=True)
+    log.info("campaign %s (%s): %d calls recorded", created.id, kind, created.calls)
+    return created
+
+
+def schedule_calls(campaign_id: int, *, progress: Callable[[int], None] | None = None) -> int:
+    """Put the campaign's waiting calls on RQ's scheduler at their due times; return how many.
+
+    Raises ``RedisError`` when Redis is down: the calls stay recorded and run again scheduled.
+    """
+    rows = db.session.execute(
+        select(CampaignCall.id, CampaignCall.attempts, CampaignCall.due_at)
+        .where(CampaignCall.campaign_id == campaign_id, CampaignCall.status.in_(_WAITING))
+        .order_by(CampaignCall.due_at, CampaignCall.id)
+    ).all()
+    db.session.rollback()
+    queue = get_queue(CAMPAIGNS_QUEUE)
+    for start in range(0, len(rows), SCHEDULE_BATCH):
+        batch = rows[start : start + SCHEDULE_BATCH]
+        with queue.connection.pipeline() as pipeline:
+            for row in batch:
+                _schedule(queue, row.id, row.attempts + 1, row.due_at, pipeline=pipeline)
+            pipeline.execute()
+        if progress is not None:
+            progress(len(batch))
+    return len(rows)
+
+
+def _schedule(
+    queue: Queue, call_id: int, attempt: int, due_at: datetime, *, pipeline: Pipeline | None = None
+) -> None:
+    config = current_app.config
+    queue.enqueue_at(
+        due_at,
+        place_campaign_call,
+        call_id,
+        attempt,
+        job_id=job_id(call_id, attempt),
+        result_ttl=config.get("RQ_RESULT_TTL", 3600),
+        failure_ttl=config.get("RQ_FAILURE_TTL", 7 * 24 * 3600),
+        pipeline=pipeline,
+    )
+
+
+def _schedule_retry(call_id: int, attempt: int, due_at: datetime) -> None:
+    try:
+        _schedule(get_queue(CAMPAIGNS_QUEUE), call_id, attempt, due_at)
+    except RedisError as exc:
+        # Recorded as retrying with its due time: ``flask campaign resume`` schedules it.
+        log.warning("campaign call %s: retry not scheduled (%s)", call_id, type(exc).__name__)
+
+
+# -- the call ---------------------------------------------------------------------------
+
+
+@app_job
+def place_campaign_call(call_id: int, attempt: int) -> str:
+    """Ring a campaign's number, with answering-machine detection; safe to run twice."""
+    session = db.session
+    now = utcnow()
+    hours = calling_hours()
+    if not hours.is_open(now):
+        # Left waiting in the queue past closing time: call at the next opening instead.
+        due_at = hours.next_open(now)
+        with write_transaction(session):
+            moved = session.execute(
+                update(CampaignCall)
+                .where(
+                    CampaignCall.id == call_id,
+                    CampaignCall.status.in_(_WAITING),
+                    CampaignCall.attempts == attempt - 1,
+                )
+                .values(due_at=due_at, updated_at=now)
+            ).rowcount
+        if moved:
+            _schedule_retry(call_id, attempt, due_at)
+        return "outside calling hours"
+    early = session.scalar(select(CampaignCall.due_at).where(CampaignCall.id == call_id))
+    if early is not None and timedelta(0) < early - now <= MAX_EARLY_WAIT:
+        # RQ's scheduler releases jobs by the whole second: keep sub-second pacing here.
+        time.sleep((early - now).total_seconds())
+    session.rollback()
+    with write_transaction(session):
+        claimed = session.execute(
+            update(CampaignCall)
+            .where(
+                CampaignCall.id == call_id,
+                CampaignCall.status.in_(_WAITING),
+                CampaignCall.attempts == attempt - 1,
+            )
+            .values(
+                status=CampaignCallStatus.CALLING,
+                attempts=attempt,
+                call_sid=None,
+                last_result=None,
+                updated_at=now,
+            )
+        ).rowcount
+    if not claimed:
+        return "not waiting (placed already, finished, or gone)"
+    call = session.get(CampaignCall, call_id)
+    assert call is not None  # claimed just now
+    phone = call.phone
+    try:
+        receipt = provider().place_call(
+            phone,
+            caller_id=current_app.config["CALLER_ID"],
+            answer_url=public_url("announce.answer", call_id=call_id),
+            status_callback=public_url("announce.status", call_id=call_id),
+            machine_detection=True,
+        )
+    except TelephonyError as exc:
+        log.warning("campaign call %s: provider refused the call: %s", call_id, exc)
+        result = "failed" if isinstance(exc, PermanentTelephonyError) else "no-answer"
+        _end_attempt(call_id, None, result, utcnow())
+        return "not placed"
+    with write_transaction(session):
+        call = session.get(CampaignCall, call_id, with_for_update=True)
+        if call is not None and call.call_sid is None:
+            call.call_sid = receipt.sid
+    log.info("campaign call %s: ringing %s (attempt %d)", call_id, mask(phone), attempt)
+    return "placed"
+
+
+# -- what the provider reports ----------------------------------------------------------
+
+
+def mark_answered(call_id: int, call_sid: str, answered_by: str) -> CampaignCall | None:
+    """Note who answered; return the call to announce to, or None when there is nothing to say.
+
+    An answering machine or a fax ends the number's calls as "machine".
+    """
+    session = db.session
+    now = utcnow()
+    with write_transaction(session):
+        call = session.get(CampaignCall, call_id, with_for_update=True)
+        if call is None or call.status in FINAL_CALL_STATUSES or call.status in _WAITING:
+            return None
+        if call.call_sid is None and call_sid:
+            call.call_sid = call_sid  # the answer can overtake the job's own write
+        if is_machine(answered_by):
+            call.status = CampaignCallStatus.MACHINE
+            call.last_result = answered_by[:24]
+        elif call.status == CampaignCallStatus.CALLING:
+            call.status = CampaignCallStatus.ANSWERED
+            call.last_result = (answered_by or "human")[:24]
+        call.updated_at = now
+        session.flush()
+        session.expunge(call)
+    return call
+
+
+def is_machine(answered_by: str) -> bool:
+    """Tell whether machine detection heard an answering machine or a fax."""
+    return answered_by.startswith("machine") or answered_by == "fax"
+
+
+def current_call(call_id: int) -> CampaignCall | None:
+    """Return a campaign call being announced to (answered), or None."""
+    call = db.session.get(CampaignCall, call_id)
+    if call is None or call.status != CampaignCallStatus.ANSWERED:
+        return None
+    return call
+
+
+def mark_callback_requested(call_id: int) -> None:
+    """Note that the consumer asked for a callback during the announcement."""
+    with write_transaction(db.session):
+        db.session.execute(
+            update(CampaignCall)
+            .where(CampaignCall.id == call_id)
+            .values(callback_requested=True, updated_at=utcnow())
+        )
+
+
+def record_call_result(
+    call_id: int, call_sid: str, result: str, *, now: datetime | None = None
+) -> bool:
+    """Record a status callback: finish, retry or fail the call; False for an unknown call.
+
+    Idempotent: a repeated or late report (of an earlier attempt) changes nothing.
+    """
+    now = now or utcnow()
+    session = db.session
+    with write_transaction(session):
+        call = session.get(CampaignCall, call_id)
+        if call is None:
+            return False
+    _end_attempt(call_id, call_sid, result, now)
+    return True
+
+
+def _end_attempt(call_id: int, call_sid: str | None, result: str, now: datetime) -> None:
+    retry: tuple[int, datetime] | None = None
+    session = db.session
+    with write_transaction(session):
+        call = session.get(CampaignCall, call_id, with_for_update=True)
+        if call is None or call.status in FINAL_CALL_STATUSES or call.status in _WAITING:
+            return
+        if call_sid is not None and call.call_sid not in (None, call_sid):
+            return  # a report about an earlier attempt
+        if result == "completed":
+            # A machine was recorded as such on answer; a person heard the announcement.
+            call.status = CampaignCallStatus.DONE
+        elif result in UNANSWERED_RESULTS:
+            if call.attempts >= max_attempts():
+                call.status = CampaignCallStatus.FAILED
+            else:
+                call.status = CampaignCallStatus.RETRYING
+                call.due_at = calling_hours().next_open(now + retry_wait())
+                retry = (call.attempts + 1, call.due_at)
+        elif result in FAILED_RESULTS:
+            call.status = CampaignCallStatus.FAILED
+        else:
+            return  # initiated, ringing, in-progress: nothing to settle
+        call.last_result = result[:24]
+        call.updated_at = now
+    if retry is not None:
+        _schedule_retry(call_id, *retry)
+        log.info("campaign call %s: %s, called again at %s", call_id, result, retry[1])
+
+
+# -- progress ---------------------------------------------------------------------------
+
+PROGRESS_STATUSES = tuple(CampaignCallStatus)
+"""Every status counted in a campaign's progress, in the order a call goes through them."""
+
+
+def campaign_progress(campaign_id: int) -> dict[str, object]:
+    """Return a campaign's progress: its name, kind, rate and the calls in each status."""
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise CampaignNotFound(f"There is no campaign {campaign_id}.")
+    counts = dict(
+        db.session.execute(
+            select(CampaignCall.status, func.count())
+            .where(CampaignCall.campaign_id == campaign_id)
+            .group_by(CampaignCall.status)
+        ).all()
+    )
+    callbacks = db.session.scalar(
+        select(func.count()).where(
+            CampaignCall.campaign_id == campaign_id, CampaignCall.callback_requested.is_(True)
+        )
+    )
+    by_status = {str(status): int(counts.get(str(status), 0)) for status in PROGRESS_STATUSES}
+    total = sum(by_status.values())
+    finished = sum(by_status[str(status)] for status in FINAL_CALL_STATUSES)
+    return {
+        "id": campaign.id,
+        "name": campaign.name,
+        "kind": campaign.kind,
+        "rate": campaign.rate,
+        "created_at": campaign.created_at,
+        "total": total,
+        **by_status,
+        "callbacks": int(callbacks or 0),
+        "finished": finished,
+    }
+
+
+def campaign_ids() -> list[int]:
+    """Return every campaign's id, newest first."""
+    return list(db.session.scalars(select(Campaign.id).order_by(Campaign.id.desc())))

@@ -1,0 +1,182 @@
+"""Campaign calls we place: announce the amount due, offer a repeat and a callback.
+
+``callqueue.campaigns.place_campaign_call`` rings the consumer with answering-machine
+detection. ``answer`` hears who picked up: a machine gets a short message and the call
+ends; a person hears the bill's or the demand note's amount in the account's language,
+then 1 repeats it, 2 asks for a callback (the same queue a missed call joins) and anything
+else ends the call. ``status`` records how the call ended, and busy or unanswered numbers
+are called again later.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request, url_for
+
+from callqueue.campaigns import (
+    current_call,
+    mark_answered,
+    mark_callback_requested,
+    record_call_result,
+)
+from core.extensions import db
+from core.models import MissedCallOutcome
+from core.models.applications import Application, ApplicationStatus
+from core.models.campaigns import CampaignCall, CampaignCallStatus
+from ivr import actions
+from ivr.accounts import bill_for_caller
+from telephony.inbound import CallReport, InboundCall, twilio_webhook
+from telephony.twiml import Gather, VoiceResponse, twiml
+from voice_prompts import current_library, prompts_directory
+from voice_prompts.catalogue import load_catalogue
+from voice_prompts.languages import LANGUAGES, LOCALE_TAGS
+from voice_prompts.library import PromptLibrary
+
+log = logging.getLogger("sampark.ivr")
+
+announce_bp = Blueprint("announce", __name__, url_prefix="/ivr/announce")
+
+PROMPTS_FILE = Path(__file__).with_name("announce_prompts.toml")
+"""The campaign's own sentences; amounts and dates are spoken from the main catalogue."""
+
+LIBRARY_KEY = "announce_prompts"
+"""Where the campaign prompts' PromptLibrary is kept in ``app.extensions``."""
+
+GATHER_TIMEOUT_DEFAULT = 6
+"""Seconds the options wait for a key (the IVR's setting ``IVR_GATHER_TIMEOUT``)."""
+
+REPEAT, CALLBACK = "1", "2"
+
+DEFAULT_LANGUAGE = "hi"
+
+
+# ------------------------------------------------------------------ speaking
+
+
+def _campaign_library() -> PromptLibrary:
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    library = app.extensions.get(LIBRARY_KEY)
+    if library is None:
+        library = PromptLibrary(prompts_directory(app), load_catalogue(PROMPTS_FILE))
+        app.extensions[LIBRARY_KEY] = library
+    return library
+
+
+def _speak(target: VoiceResponse | Gather, key: str, lang: str, **values: Any) -> None:
+    """Play prompt ``key`` from its clips, or say it when a clip is missing (as ivr.voice)."""
+    library = current_library()
+    if key not in library.catalogue:
+        library = _campaign_library()
+    tracks = library.tracks(key, lang, **values)
+    if tracks is None:
+        target.say(library.say_text(key, lang, **values), language=LOCALE_TAGS[lang])  # type: ignore[index]
+        return
+    for path, version in tracks:
+        relative = url_for("voice.audio", filename=path, v=version)
+        base = current_app.config.get("PUBLIC_BASE_URL") or request.host_url
+        target.play(base.rstrip("/") + relative)
+
+
+def _language(call: CampaignCall) -> str:
+    return call.language if call.language in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def _announce(target: Gather, call: CampaignCall, lang: str) -> None:
+    """Say what the consumer owes, read afresh: a bill paid since is not announced as due."""
+    if call.account_id is not None:
+        status = bill_for_caller(call.account_id, call.phone)
+        if status is None or status.amount_due is None:
+            _speak(target, "bill_no_dues", lang)
+            return
+        _speak(target, "bill_amount_due", lang, amount=status.amount_due)
+        _speak(target, "bill_due_date", lang, due_date=status.due_date)
+        _speak(target, "bill_amount_after_due_date", lang, amount=status.amount_after_due)
+        return
+    application = (
+        db.session.get(Application, call.application_id)
+        if call.application_id is not None
+        else None
+    )
+    if application is None or application.status != ApplicationStatus.DEMAND_ISSUED:
+        _speak(target, "application_paid", lang)
+        return
+    _speak(target, "application_demand_note_issued", lang, amount=application.demand_total)
+    _speak(target, "application_next_pay", lang)
+
+
+def _announcement(call: CampaignCall, *, intro: bool) -> Response:
+    lang = _language(call)
+    action = url_for("announce.choice", call_id=call.id)
+    response = VoiceResponse()
+    gather = Gather(
+        action=action,
+        method="POST",
+        num_digits=1,
+        timeout=int(current_app.config.get("IVR_GATHER_TIMEOUT", GATHER_TIMEOUT_DEFAULT)),
+        action_on_empty_result=False,
+    )
+    if intro:
+        _speak(gather, "campaign_intro", lang)
+    _announce(gather, call, lang)
+    _speak(gather, "campaign_options", lang)
+    response.append(gather)
+    # Nothing pressed: the Gather falls through and the choice hears no keys.
+    response.redirect(action, method="POST")
+    return twiml(response)
+
+
+def _hang_up(*keys: str, lang: str = DEFAULT_LANGUAGE) -> Response:
+    response = VoiceResponse()
+    for key in keys:
+        _speak(response, key, lang)
+    response.hangup()
+    return twiml(response)
+
+
+# ------------------------------------------------------------------ webhooks
+
+
+@announce_bp.post("/<int:call_id>")
+@twilio_webhook
+def answer(call_id: int) -> Response:
+    """Leave a machine a short message; announce the amount to a person."""
+    answered_by = CallReport.from_request().answered_by
+    call = mark_answered(call_id, InboundCall.from_request().call_sid, answered_by)
+    if call is None:
+        return _hang_up()
+    if call.status == CampaignCallStatus.MACHINE:
+        log.info("campaign call %s: %s answered", call_id, answered_by)
+        return _hang_up("campaign_machine", lang=_language(call))
+    return _announcement(call, intro=True)
+
+
+@announce_bp.post("/<int:call_id>/choice")
+@twilio_webhook
+def choice(call_id: int) -> Response:
+    """Follow the consumer's key: 1 repeats, 2 asks for a callback, anything else ends."""
+    call = current_call(call_id)
+    if call is None:
+        return _hang_up()
+    lang = _language(call)
+    keys = CallReport.from_request().keys.strip()
+    if keys == REPEAT:
+        return _announcement(call, intro=False)
+    if keys == CALLBACK:
+        outcome = actions.request_callback(call.phone, lang)
+        if outcome in (MissedCallOutcome.QUEUED, MissedCallOutcome.MERGED):
+            mark_callback_requested(call_id)
+            return _hang_up("callback_registered", "campaign_goodbye", lang=lang)
+        return _hang_up("callback_not_registered", "campaign_goodbye", lang=lang)
+    return _hang_up("campaign_goodbye", lang=lang)
+
+
+@announce_bp.post("/<int:call_id>/status")
+@twilio_webhook
+def status(call_id: int) -> Response:
+    """Record how a campaign call ended; a busy or unanswered number is called again later."""
+    call = InboundCall.from_request()
+    record_call_result(call_id, call.call_sid, call.status.lower())
+    return Response("", 204)
