@@ -1,4 +1,5 @@
-"""Console pages: login, the queue, a callback with its caller's history, the outbox."""
+"""Console pages: login, the queue, a callback with its caller's history, the outbox,
+announcement campaigns."""
 
 from __future__ import annotations
 
@@ -347,3 +348,17 @@ def outbox() -> str:
         .limit(OUTBOX_PAGE_SIZE)
     )
     return render_template("console/outbox.html", messages=list(messages))
+
+
+@console_bp.get("/campaigns")
+@role_required(Role.SUPERVISOR)
+def campaigns() -> str:
+    """Show announcement campaigns, newest first, with how far each has got."""
+    from callqueue.campaigns import PROGRESS_STATUSES, campaign_ids, campaign_progress
+
+    progress = [campaign_progress(campaign_id) for campaign_id in reversed(campaign_ids())]
+    return render_template(
+        "console/campaigns.html",
+        campaigns=progress,
+        statuses=[str(status) for status in PROGRESS_STATUSES],
+    )
