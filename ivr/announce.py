@@ -11,7 +11,6 @@ are called again later.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request, url_for
@@ -30,20 +29,12 @@ from ivr import actions
 from ivr.accounts import bill_for_caller
 from telephony.inbound import CallReport, InboundCall, twilio_webhook
 from telephony.twiml import Gather, VoiceResponse, twiml
-from voice_prompts import current_library, prompts_directory
-from voice_prompts.catalogue import load_catalogue
+from voice_prompts import current_library
 from voice_prompts.languages import LANGUAGES, LOCALE_TAGS
-from voice_prompts.library import PromptLibrary
 
 log = logging.getLogger("sampark.ivr")
 
 announce_bp = Blueprint("announce", __name__, url_prefix="/ivr/announce")
-
-PROMPTS_FILE = Path(__file__).with_name("announce_prompts.toml")
-"""The campaign's own sentences; amounts and dates are spoken from the main catalogue."""
-
-LIBRARY_KEY = "announce_prompts"
-"""Where the campaign prompts' PromptLibrary is kept in ``app.extensions``."""
 
 GATHER_TIMEOUT_DEFAULT = 6
 """Seconds the options wait for a key (the IVR's setting ``IVR_GATHER_TIMEOUT``)."""
@@ -56,20 +47,9 @@ DEFAULT_LANGUAGE = "hi"
 # ------------------------------------------------------------------ speaking
 
 
-def _campaign_library() -> PromptLibrary:
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    library = app.extensions.get(LIBRARY_KEY)
-    if library is None:
-        library = PromptLibrary(prompts_directory(app), load_catalogue(PROMPTS_FILE))
-        app.extensions[LIBRARY_KEY] = library
-    return library
-
-
 def _speak(target: VoiceResponse | Gather, key: str, lang: str, **values: Any) -> None:
     """Play prompt ``key`` from its clips, or say it when a clip is missing (as ivr.voice)."""
     library = current_library()
-    if key not in library.catalogue:
-        library = _campaign_library()
     tracks = library.tracks(key, lang, **values)
     if tracks is None:
         target.say(library.say_text(key, lang, **values), language=LOCALE_TAGS[lang])  # type: ignore[index]
