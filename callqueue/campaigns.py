@@ -20,6 +20,8 @@ from flask import current_app
 from redis.client import Pipeline
 from redis.exceptions import RedisError
 from rq import Queue
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import aliased
 
@@ -291,6 +293,51 @@ def _schedule(
         failure_ttl=config.get("RQ_FAILURE_TTL", 7 * 24 * 3600),
         pipeline=pipeline,
     )
+
+
+LOST_CALL_BATCH = 500
+"""Waiting calls looked at per sweep; the next sweep takes the rest."""
+
+_LIVE_JOB_STATUSES = frozenset(
+    {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+)
+
+
+def reschedule_lost_calls(*, now: datetime | None = None) -> int:
+    """Schedule again waiting calls whose job Redis no longer has; return how many.
+
+    For the sweep: the calls are recorded in SQL before they are scheduled, so a Redis
+    restart without a dump (or an outage while a campaign was being created) only delays
+    them. A call is looked at once its due time is a reconciliation period past.
+    """
+    now = now or utcnow()
+    grace = timedelta(seconds=current_app.config["RECONCILE_AFTER_SECONDS"])
+    overdue = db.session.execute(
+        select(CampaignCall.id, CampaignCall.attempts)
+        .where(CampaignCall.status.in_(_WAITING), CampaignCall.due_at <= now - grace)
+        .order_by(CampaignCall.due_at)
+        .limit(LOST_CALL_BATCH)
+    ).all()
+    db.session.rollback()
+    queue = get_queue(CAMPAIGNS_QUEUE)
+    lost = []
+    for call_id, attempts in overdue:
+        try:
+            status = Job.fetch(
+                job_id(call_id, attempts + 1), connection=queue.connection
+            ).get_status()
+        except NoSuchJobError:
+            status = None
+        if status not in _LIVE_JOB_STATUSES:
+            lost.append((call_id, attempts + 1))
+    if lost:
+        due_at = calling_hours().next_open(now)
+        with queue.connection.pipeline() as pipeline:
+            for call_id, attempt in lost:
+                _schedule(queue, call_id, attempt, due_at, pipeline=pipeline)
+            pipeline.execute()
+        log.info("campaigns: scheduled again %d call(s) whose job Redis had lost", len(lost))
+    return len(lost)
 
 
 def _schedule_retry(call_id: int, attempt: int, due_at: datetime) -> None:

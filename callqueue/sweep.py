@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 
 from callcenter.queue import release_stale_claims
 from callqueue.calls import recover_calls
+from callqueue.campaigns import reschedule_lost_calls
 from callqueue.queues import reset_redis_pause
 from callqueue.relay import relay_messages
 from callqueue.sms import enqueue_messages, job_id
@@ -49,6 +50,7 @@ class SweepReport:
     expired: int = 0
     calls_recovered: int = 0
     claims_released: int = 0
+    campaign_calls_rescheduled: int = 0
     redis_down: bool = False
 
     @property
@@ -61,6 +63,7 @@ class SweepReport:
                 self.expired,
                 self.calls_recovered,
                 self.claims_released,
+                self.campaign_calls_rescheduled,
             )
         )
 
@@ -70,7 +73,9 @@ class SweepReport:
             f"relayed {self.relayed}, requeued {self.requeued}, "
             f"already queued {self.already_queued}, unstuck {self.unstuck}, "
             f"expired {self.expired}, calls recovered {self.calls_recovered}, "
-            f"claims released {self.claims_released}" + (", Redis down" if self.redis_down else "")
+            f"claims released {self.claims_released}, "
+            f"campaign calls rescheduled {self.campaign_calls_rescheduled}"
+            + (", Redis down" if self.redis_down else "")
         )
 
 
@@ -90,6 +95,7 @@ def sweep() -> SweepReport:
     report.relayed = relay_messages()
     report.requeued, report.already_queued = requeue_lost_messages()
     report.calls_recovered = recover_calls()
+    report.campaign_calls_rescheduled = reschedule_lost_calls()
     return report
 
 

@@ -371,3 +371,25 @@ def test_flask_campaign_create_and_status(app):
 
     wrong = runner.invoke(args=["campaign", "create", "--kind", "everyone"])
     assert wrong.exit_code != 0
+
+
+def test_the_sweep_schedules_again_calls_whose_job_redis_lost(make_app):
+    from callqueue.sweep import sweep
+    from core.redis_client import redis_client
+
+    app = make_app(RECONCILE_AFTER_SECONDS=0)
+    overdue_account(app, "+919800000401")
+    with app.app_context():
+        created = create_campaign(CampaignKind.OVERDUE_BILLS, name="lost")
+        assert schedule_calls(created.id) == 1
+        redis_client().flushdb()  # as after a Redis restart without a dump
+        db.session.execute(
+            CampaignCall.__table__.update().values(due_at=utcnow() - timedelta(minutes=5))
+        )
+        db.session.commit()
+        [call_id] = db.session.scalars(select(CampaignCall.id)).all()
+
+        assert sweep().campaign_calls_rescheduled == 1
+        registry = ScheduledJobRegistry(queue=get_queue(CAMPAIGNS_QUEUE))
+        assert registry.get_job_ids() == [job_id(call_id, 1)]
+        assert sweep().campaign_calls_rescheduled == 0  # its job is there again
