@@ -11,18 +11,20 @@ import argparse
 import json
 import os
 import re
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 from bench.load import signed_post
-from bench.server import LOG_FILE, ROOT, best_of, comparison
+from bench.server import (
+    LOG_FILE,
+    PUBLIC_BASE_URL,
+    ROOT,
+    TOKEN,
+    bench_environment,
+    best_of,
+    comparison,
+)
 
-TOKEN = "bench-auth-token"
-PUBLIC_BASE_URL = "https://bench.sampark.example"
 PATH = "/ivr/missed-call"
 TARGETS = (
     ("bare Flask", "bench.bare:create_app()"),
@@ -67,33 +69,11 @@ def main() -> int:
     )
     args = parser.parse_args()
 
-    scratch = Path(tempfile.mkdtemp(prefix="sampark-bench-"))
     LOG_FILE.parent.mkdir(exist_ok=True)
     LOG_FILE.unlink(missing_ok=True)
-    from core.embedded_redis import EmbeddedRedis
-
-    redis_server = None
-    env = dict(os.environ)
-    env.setdefault("DATABASE_URL", f"sqlite:///{scratch}/bench.db")
-    if not env.get("REDIS_URL"):
-        redis_server = EmbeddedRedis(scratch / "redis", persist=False)
-        env["REDIS_URL"] = redis_server.start()
-    env.update(
-        FLASK_APP="app",
-        TWILIO_AUTH_TOKEN=TOKEN,
-        TWILIO_ACCOUNT_SID="",
-        PUBLIC_BASE_URL=PUBLIC_BASE_URL,
-        MISSED_CALLS_PER_HOUR_LIMIT="1000000",
-        SECRET_KEY="bench",
-    )
-    try:
-        subprocess.run(
-            [str(Path(sys.executable).parent / "flask"), "db", "upgrade"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+    with bench_environment(
+        os.environ.get("DATABASE_URL"), MISSED_CALLS_PER_HOUR_LIMIT="1000000"
+    ) as env:
         host = "127.0.0.1"
         per_round = args.warmup + args.requests
         total_calls = args.rounds * per_round
@@ -109,10 +89,6 @@ def main() -> int:
 
         best = best_of(args.rounds, TARGETS, env, make_load, args.connections)
         counts = verify(env)
-    finally:
-        if redis_server is not None:
-            redis_server.stop()
-        shutil.rmtree(scratch, ignore_errors=True)
 
     figures = {
         "connections": args.connections,
@@ -122,7 +98,7 @@ def main() -> int:
         "calls_sent": total_calls,
         **counts,
         "database": env["DATABASE_URL"].split(":", 1)[0],
-        "redis": "embedded" if redis_server else "server",
+        "redis": "embedded" if env["REDIS_URL"].startswith("unix://") else "server",
     }
     if args.ivr_consumers:
         from bench import ivr

@@ -12,18 +12,19 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import shutil
-import subprocess
-import sys
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response
 
-from bench.__main__ import PUBLIC_BASE_URL, TOKEN
 from bench.load import signed_post
-from bench.server import LOG_FILE, ROOT, best_of, comparison
+from bench.server import (
+    PUBLIC_BASE_URL,
+    TOKEN,
+    bench_environment,
+    best_of,
+    comparison,
+    flask_command,
+)
 
 BILL_PATH = "/ivr/voice/bill"
 DEFAULT_CONSUMERS = 100_000
@@ -83,35 +84,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     rounds = getattr(args, "rounds", 3)
     consumers = getattr(args, "ivr_consumers", None) or DEFAULT_CONSUMERS
 
-    scratch = Path(tempfile.mkdtemp(prefix="sampark-bench-ivr-"))
-    LOG_FILE.parent.mkdir(exist_ok=True)
-    from core.embedded_redis import EmbeddedRedis
-
-    redis_server = None
-    env = dict(os.environ)
-    env["DATABASE_URL"] = os.environ.get("IVR_BENCH_DATABASE_URL") or (
-        f"sqlite:///{scratch}/bench-ivr.db"
-    )
-    if not env.get("REDIS_URL"):
-        redis_server = EmbeddedRedis(scratch / "redis", persist=False)
-        env["REDIS_URL"] = redis_server.start()
-    env.update(
-        FLASK_APP="app",
-        TWILIO_AUTH_TOKEN=TOKEN,
-        TWILIO_ACCOUNT_SID="",
-        PUBLIC_BASE_URL=PUBLIC_BASE_URL,
-        SECRET_KEY="bench",
-    )
-    flask = str(Path(sys.executable).parent / "flask")
-    try:
-        subprocess.run([flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
-        subprocess.run(
-            [flask, "seed-demo", "--consumers", str(consumers)],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+    with bench_environment(os.environ.get("IVR_BENCH_DATABASE_URL")) as env:
+        flask_command("seed-demo", "--consumers", str(consumers), env=env)
 
         def make_load(round_number: int, name: str) -> tuple[list[bytes], list[bytes]]:
             seed = round_number * 2 + (name != "bare Flask")
@@ -121,10 +95,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             )
 
         best = best_of(rounds, TARGETS, env, make_load, connections)
-    finally:
-        if redis_server is not None:
-            redis_server.stop()
-        shutil.rmtree(scratch, ignore_errors=True)
 
     step = best["IVR bill status"]
     # A right answer announces an amount (played or said) or the absence of dues.

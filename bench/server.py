@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from bench.load import LoadResult, run_load
@@ -14,6 +18,52 @@ from bench.load import LoadResult, run_load
 ROOT = Path(__file__).resolve().parent.parent
 LOG_FILE = ROOT / "bench" / "results" / "server.log"
 """Where the servers' own output goes (it would drown the figures)."""
+
+TOKEN = "bench-auth-token"
+"""The Twilio auth token the benchmarks sign their webhooks with."""
+
+PUBLIC_BASE_URL = "https://bench.sampark.example"
+"""The public URL the benchmarks' webhooks are signed for."""
+
+
+def flask_command(*args: str, env: dict[str, str]) -> None:
+    """Run ``flask ARGS`` in the project with ``env``; raise if it fails."""
+    flask = str(Path(sys.executable).parent / "flask")
+    subprocess.run([flask, *args], cwd=ROOT, env=env, check=True, capture_output=True)
+
+
+@contextmanager
+def bench_environment(database_url: str | None = None, **settings: str) -> Iterator[dict[str, str]]:
+    """Yield the environment of one benchmark: a migrated database and a Redis, both its own.
+
+    Without ``database_url`` the database is a fresh SQLite file; without ``REDIS_URL`` in
+    the environment, an embedded Redis is started. Both are removed afterwards.
+    """
+    from core.embedded_redis import EmbeddedRedis
+
+    scratch = Path(tempfile.mkdtemp(prefix="sampark-bench-"))
+    LOG_FILE.parent.mkdir(exist_ok=True)
+    env = dict(
+        os.environ,
+        FLASK_APP="app",
+        TWILIO_AUTH_TOKEN=TOKEN,
+        TWILIO_ACCOUNT_SID="",
+        PUBLIC_BASE_URL=PUBLIC_BASE_URL,
+        SECRET_KEY="bench",
+        **settings,
+    )
+    env["DATABASE_URL"] = database_url or f"sqlite:///{scratch}/bench.db"
+    redis_server = None
+    if not env.get("REDIS_URL"):
+        redis_server = EmbeddedRedis(scratch / "redis", persist=False)
+        env["REDIS_URL"] = redis_server.start()
+    try:
+        flask_command("db", "upgrade", env=env)
+        yield env
+    finally:
+        if redis_server is not None:
+            redis_server.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def free_port() -> int:
