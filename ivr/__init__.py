@@ -12,15 +12,18 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Register the webhook blueprints."""
     from core.extensions import csrf
+    from core.sessions import without_sessions
     from ivr.announce import announce_bp
     from ivr.bridge import bridge_bp
     from ivr.views import ivr_bp, sms_bp
     from ivr.voice import voice_bp
 
-    # Twilio cannot send a CSRF token; these check Twilio's signature instead.
+    # Twilio cannot send a CSRF token, nor keep a cookie: these check Twilio's signature
+    # instead, and carry their state in their URLs.
     for blueprint in (ivr_bp, sms_bp, voice_bp, bridge_bp, announce_bp):
         csrf.exempt(blueprint)
         app.register_blueprint(blueprint)
+        without_sessions(app, f"{blueprint.url_prefix}/")
     register_commands(app)
 
 

@@ -248,3 +248,15 @@ def test_flask_users_create_refuses_bad_input(app):
     assert bad_phone.exit_code != 0 and "not a valid phone number" in bad_phone.output
     with app.app_context():
         assert db.session.scalars(select(User.username)).all() == ["asha"]
+
+
+def test_webhooks_neither_read_nor_set_the_console_session(operator):
+    from tests.conftest import post_webhook
+
+    params = {"CallSid": "CA" + "7" * 32, "From": "+919812345678", "To": "+911800180000"}
+    webhook = post_webhook(operator, "/ivr/missed-call", params)
+
+    assert webhook.status_code == 200
+    assert "Set-Cookie" not in webhook.headers
+    # The operator's session came through the webhook untouched.
+    assert operator.get("/console/").status_code == 200

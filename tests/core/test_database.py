@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
 import threading
+import time
+from contextlib import closing
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
 
-from core.database import write_in_group
+from core.database import CHECKPOINT_EVERY_COMMITS, write_in_group
 from core.extensions import db
 from core.models import Callback, MissedCall, OutboundMessage
 from ivr.intake import record_missed_call
@@ -101,3 +106,35 @@ def test_a_database_that_cannot_open_fails_every_caller_without_hanging(make_app
     app = make_app(DATABASE_URL=bad_url)
     with app.app_context(), pytest.raises(Exception):  # noqa: B017 - any driver error will do
         write_in_group(db.engine, lambda cursor: None)
+
+
+def test_the_write_ahead_log_is_checkpointed_off_the_writers_turn(app, tmp_path):
+    # Two hundred small commits write fewer log pages than SQLite's own checkpoint
+    # threshold (1,000): their rows reach the database file only because the group
+    # writer's background checkpointer copied them there, every 100 commits.
+    with app.app_context():
+        engine = db.engine
+        if engine.dialect.name != "sqlite":
+            pytest.skip("a SQLite write-ahead log")
+        sql = text(
+            "INSERT INTO blocked_numbers (phone, reason, created_at) "
+            "VALUES (:p, 'test', '2026-01-01 00:00:00')"
+        ).compile(dialect=engine.dialect).string
+        for n in range(2 * CHECKPOINT_EVERY_COMMITS):
+            values = _params(engine, {"p": f"+91981{n:07d}"})
+            write_in_group(engine, lambda cursor, v=values: cursor.dbapi.execute(sql, v))
+        # The database file alone, without its log, shows what was checkpointed.
+        deadline, found = time.monotonic() + 10, 0
+        while found < CHECKPOINT_EVERY_COMMITS and time.monotonic() < deadline:
+            time.sleep(0.05)
+            found = _rows_in_file_alone(Path(engine.url.database), tmp_path)
+        assert found >= CHECKPOINT_EVERY_COMMITS
+
+
+def _rows_in_file_alone(database_file: Path, scratch: Path) -> int:
+    copy = scratch / "copy.db"
+    shutil.copyfile(database_file, copy)
+    with closing(sqlite3.connect(copy)) as connection:
+        return connection.execute(
+            "SELECT count(*) FROM blocked_numbers WHERE phone LIKE '+91981%'"
+        ).fetchone()[0]

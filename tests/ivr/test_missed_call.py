@@ -202,7 +202,7 @@ def test_dlt_template_id_setting_is_kept_on_the_message(make_app):
 
 
 def test_phone_numbers_are_masked_in_logs(app, client, caplog):
-    with caplog.at_level(logging.INFO, logger="sampark"):
+    with caplog.at_level(logging.DEBUG, logger="sampark"):
         missed_call(client, "+919812345678")
     assert "+91******5678" in caplog.text
     assert "9812345678" not in caplog.text
