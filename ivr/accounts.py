@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
 
 from sqlalchemy import Boolean, Date, String, select, text
 
+from core.database import PreparedRead
 from core.extensions import db
 from core.models.applications import Application
 from core.models.consumers import (
@@ -100,25 +102,26 @@ def linked_to_someone_else(account_id: int, phone: str | None) -> bool:
 RECENT_BILLS = 12
 """Bills read to find the latest and the last one paid: a year of monthly bills."""
 
-_BILL_FOR_CALLER = text(
-    f"""
-    SELECT a.account_number, a.supply_status,
-        EXISTS (SELECT 1 FROM linked_numbers l WHERE l.account_id = a.id) AS has_links,
-        EXISTS (SELECT 1 FROM linked_numbers l WHERE l.account_id = a.id AND l.phone = :phone)
-            AS caller_linked,
-        b.amount_due, b.amount_after_due, b.due_date, b.paid_amount, b.paid_on
-    FROM consumer_accounts a
-    LEFT JOIN (
-        SELECT amount_due, amount_after_due, due_date, paid_amount, paid_on, bill_date, id
-        FROM bills
-        WHERE account_id = :account_id
-        ORDER BY bill_date DESC, id DESC
-        LIMIT {RECENT_BILLS}
-    ) b ON TRUE
-    WHERE a.id = :account_id
-    ORDER BY b.bill_date DESC, b.id DESC
-    """
-).columns(
+_BILL_FOR_CALLER = PreparedRead(
+    text(
+        f"""
+        SELECT a.account_number, a.supply_status,
+            EXISTS (SELECT 1 FROM linked_numbers l WHERE l.account_id = a.id) AS has_links,
+            EXISTS (SELECT 1 FROM linked_numbers l WHERE l.account_id = a.id AND l.phone = :phone)
+                AS caller_linked,
+            b.amount_due, b.amount_after_due, b.due_date, b.paid_amount, b.paid_on
+        FROM consumer_accounts a
+        LEFT JOIN (
+            SELECT amount_due, amount_after_due, due_date, paid_amount, paid_on, bill_date, id
+            FROM bills
+            WHERE account_id = :account_id
+            ORDER BY bill_date DESC, id DESC
+            LIMIT {RECENT_BILLS}
+        ) b ON TRUE
+        WHERE a.id = :account_id
+        ORDER BY b.bill_date DESC, b.id DESC
+        """
+    ),
     account_number=String,
     supply_status=String,
     has_links=Boolean,
@@ -133,27 +136,36 @@ _BILL_FOR_CALLER = text(
 
 def bill_for_caller(account_id: int, phone: str | None) -> BillStatus | None:
     """Return the account's bill status, or None if unknown or linked to other numbers only."""
-    rows = db.session.execute(
-        _BILL_FOR_CALLER, {"account_id": account_id, "phone": phone or ""}
-    ).all()
-    if not rows or (rows[0].has_links and not rows[0].caller_linked):
+    # On the bare connection, not the Session: the bill step makes no other use of one.
+    rows = _BILL_FOR_CALLER.all(db.engine, {"account_id": account_id, "phone": phone or ""})
+    if not rows:
         return None
-    account = rows[0]
+    account_number, supply_status, has_links, caller_linked = rows[0][:4]
+    if has_links and not caller_linked:
+        return None
     # Without bills the outer join gives one row of NULL bill columns.
-    bills = [row for row in rows if row.due_date is not None]
+    bills = [_BillRow(*row[4:]) for row in rows if row[6] is not None]
     latest = bills[0] if bills else None
     payment = next((bill for bill in bills if bill.paid_on is not None), None)
     unpaid = latest is not None and latest.paid_on is None
     return BillStatus(
-        account=AccountRef(account_id, account.account_number),
+        account=AccountRef(account_id, account_number),
         amount_due=latest.amount_due if unpaid else None,
         due_date=latest.due_date if unpaid else None,
         amount_after_due=latest.amount_after_due if unpaid else None,
         last_paid_amount=payment.paid_amount if payment else None,
         last_paid_on=payment.paid_on if payment else None,
-        disconnected=account.supply_status == "disconnected",
+        disconnected=supply_status == "disconnected",
         has_bill=latest is not None,
     )
+
+
+class _BillRow(NamedTuple):
+    amount_due: Decimal
+    amount_after_due: Decimal
+    due_date: date
+    paid_amount: Decimal | None
+    paid_on: date | None
 
 
 def application_numbers_for_keys(digits: str) -> list[str]:

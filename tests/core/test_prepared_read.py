@@ -1,0 +1,88 @@
+"""Reads on the bare connection: the same values as SQLAlchemy's results, the pool intact."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import Boolean, Date, Integer, String, text
+
+from core.database import PreparedRead
+from core.extensions import db
+from core.models.consumers import MONEY
+from ivr.demo import add_consumer
+
+_BILLS = text(
+    """
+    SELECT b.amount_due, b.due_date, b.paid_on, a.account_number,
+        EXISTS (SELECT 1 FROM linked_numbers l WHERE l.account_id = a.id AND l.phone = :phone)
+            AS linked
+    FROM consumer_accounts a JOIN bills b ON b.account_id = a.id
+    WHERE a.account_number = :number
+    ORDER BY b.due_date
+    """
+)
+COLUMNS = {
+    "amount_due": MONEY,
+    "due_date": Date,
+    "paid_on": Date,
+    "account_number": String,
+    "linked": Boolean,
+}
+
+
+def add_account(app) -> None:
+    bill = {"bill_date": date(2026, 11, 1), "amount_after_due": Decimal("1551.00")}
+    with app.app_context():
+        add_consumer(
+            "1000004321",
+            ["+919812345678"],
+            [
+                {**bill, "due_date": date(2026, 12, 15), "amount_due": Decimal("1520.50")},
+                {
+                    **bill,
+                    "due_date": date(2026, 10, 15),
+                    "amount_due": Decimal("850.05"),
+                    "paid_amount": Decimal("850.05"),
+                    "paid_on": date(2026, 10, 12),
+                },
+            ],
+        )
+        db.session.commit()
+
+
+def test_rows_come_back_as_sqlalchemy_gives_them(app):
+    add_account(app)
+    values = {"number": "1000004321", "phone": "+919812345678"}
+    with app.app_context():
+        read = PreparedRead(_BILLS, **COLUMNS).all(db.engine, values)
+        expected = db.session.execute(_BILLS.columns(**COLUMNS), values).all()
+        assert read == [tuple(row) for row in expected]
+        assert read == [
+            (Decimal("850.05"), date(2026, 10, 15), date(2026, 10, 12), "1000004321", True),
+            (Decimal("1520.50"), date(2026, 12, 15), None, "1000004321", True),
+        ]
+        assert [type(value) for value in read[0]] == [Decimal, date, date, str, bool]
+        stranger = PreparedRead(_BILLS, **COLUMNS).all(db.engine, {**values, "phone": "+91"})
+        assert {row[4] for row in stranger} == {False}
+        assert PreparedRead(_BILLS, **COLUMNS).all(db.engine, {**values, "number": "0"}) == []
+
+
+def test_the_connection_goes_back_to_the_pool(app):
+    with app.app_context():
+        engine = db.engine
+        query = PreparedRead(text("SELECT 1 AS one"), one=Integer)
+        for _ in range(engine.pool.size() + 5):
+            assert query.all(engine, {}) == [(1,)]
+        assert engine.pool.checkedout() == 0
+        with pytest.raises(db.engine.dialect.loaded_dbapi.Error):
+            PreparedRead(text("SELECT nothing FROM nowhere"), one=Integer).all(engine, {})
+        assert engine.pool.checkedout() == 0
+
+
+def test_columns_named_out_of_order_are_refused(app):
+    with app.app_context():
+        swapped = PreparedRead(text("SELECT 1 AS one, 'x' AS two"), two=String, one=Integer)
+        with pytest.raises(ValueError, match="columns"):
+            swapped.all(db.engine, {})
