@@ -14,7 +14,7 @@ import tomllib
 import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Literal, TypeAlias
@@ -61,7 +61,11 @@ class Prompt:
 
     def parts(self, lang: str) -> list[TemplatePart]:
         """Split the text in ``lang`` into literal strings and placeholder slots, in order."""
-        return _split_template(self.text(lang), self.key)
+        return list(self.template(lang))
+
+    def template(self, lang: str) -> tuple[TemplatePart, ...]:
+        """Return ``parts(lang)`` as a tuple, split once per text and kept."""
+        return _split_kept(self.text(lang), self.key)
 
     @property
     def is_static(self) -> bool:
@@ -205,6 +209,12 @@ def _parse_prompt(
     if bilingual and placeholders:
         raise CatalogueError(f"{where}: a bilingual prompt cannot have placeholders")
     return Prompt(key=key, texts=texts, placeholders=placeholders, bilingual=bilingual)
+
+
+@lru_cache(maxsize=4096)
+def _split_kept(template: str, key: str) -> tuple[TemplatePart, ...]:
+    # Webhooks split the same few templates on every call.
+    return tuple(_split_template(template, key))
 
 
 def _split_template(template: str, key: str) -> list[TemplatePart]:

@@ -10,18 +10,21 @@ Every piece of audio is an *item* with a key and a language, stored as
 - a bilingual prompt is one item per language directory, holding the Hindi text in
   the Hindi voice followed by the English text in the English voice.
 
-``PromptLibrary.playlist()`` gives the files to ``<Play>`` in order, or None when any is
+``PromptLibrary.tracks()`` gives the files to ``<Play>`` in order, or None when any is
 missing or was rendered from an older text; the webhook then falls back to
-``<Say language="hi-IN">`` with ``PromptLibrary.say_text()``.
+``<Say language="hi-IN">`` with ``PromptLibrary.say_text()``. ``PromptLibrary.current()``
+answers the same questions for one version of the manifest, with the answers kept.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeAlias
 
 from voice_prompts.catalogue import Catalogue, Prompt, Slot, load_catalogue
 from voice_prompts.clips import clip_inventory, clips_for_value
@@ -94,34 +97,63 @@ def audio_items(catalogue: Catalogue, lang: str) -> dict[str, AudioItem]:
 def prompt_sequence(catalogue: Catalogue, key: str, lang: str, **values: object) -> list[str]:
     """Return the item keys that say prompt ``key`` with ``values``, in play order."""
     lang = check_language(lang)
-    prompt = catalogue[key]
-    _check_values(prompt, values)
-    if prompt.is_static:
-        return [prompt.key]
-    sequence: list[str] = []
-    number = 0
-    for part in prompt.parts(lang):
-        if isinstance(part, Slot):
-            kind = catalogue.kind_of(part.name)
-            sequence += clips_for_value(kind, values[part.name], lang)
-        elif _has_speech(part):
-            number += 1
-            sequence.append(part_key(prompt.key, number))
-    return sequence
+    return SpokenPrompt(catalogue, catalogue[key], lang).sequence(values)
 
 
 def say_text(catalogue: Catalogue, key: str, lang: str, **values: object) -> str:
     """Return prompt ``key`` as text with ``values`` spelled out, for a TTS fallback."""
     lang = check_language(lang)
-    prompt = catalogue[key]
-    _check_values(prompt, values)
-    pieces = []
-    for part in prompt.parts(lang):
-        if isinstance(part, Slot):
-            pieces.append(value_words(catalogue.kind_of(part.name), values[part.name], lang))
-        else:
-            pieces.append(part)
-    return "".join(pieces)
+    return SpokenPrompt(catalogue, catalogue[key], lang).say_text(values)
+
+
+class SpokenPrompt:
+    """How one prompt is said in one language: its recordings and text, worked out once."""
+
+    def __init__(self, catalogue: Catalogue, prompt: Prompt, lang: Language) -> None:
+        self.prompt = prompt
+        self.lang = lang
+        # Item keys of the prompt's own recordings, and (name, kind) for each value.
+        audio: list[str | tuple[str, str]] = []
+        text: list[str | tuple[str, str]] = []
+        number = 0
+        for part in prompt.template(lang):
+            if isinstance(part, Slot):
+                slot = (part.name, catalogue.kind_of(part.name))
+                audio.append(slot)
+                text.append(slot)
+            else:
+                text.append(part)
+                # Stretches that are only punctuation carry no speech and get no recording.
+                if _has_speech(part):
+                    number += 1
+                    audio.append(part_key(prompt.key, number))
+        if prompt.is_static:
+            audio = [prompt.key]
+        self.audio = tuple(audio)
+        self.text = tuple(text)
+        self.own_items = tuple(step for step in audio if isinstance(step, str))
+        self.static_text = "".join(text) if prompt.is_static else None
+
+    def sequence(self, values: Mapping[str, object]) -> list[str]:
+        """Return the item keys that say the prompt with ``values``, in play order."""
+        _check_values(self.prompt, values)
+        sequence: list[str] = []
+        for step in self.audio:
+            if isinstance(step, str):
+                sequence.append(step)
+            else:
+                sequence += clips_for_value(step[1], values[step[0]], self.lang)
+        return sequence
+
+    def say_text(self, values: Mapping[str, object]) -> str:
+        """Return the prompt as text with ``values`` spelled out, for a TTS fallback."""
+        _check_values(self.prompt, values)
+        if self.static_text is not None:
+            return self.static_text
+        return "".join(
+            step if isinstance(step, str) else value_words(step[1], values[step[0]], self.lang)
+            for step in self.text
+        )
 
 
 def read_manifest(directory: str | Path) -> dict[str, dict[str, str]]:
@@ -139,6 +171,10 @@ def read_manifest(directory: str | Path) -> dict[str, dict[str, str]]:
     return items if isinstance(items, dict) else {}
 
 
+Track: TypeAlias = tuple[str, str]
+"""An audio file to play: its path under the prompts directory and its version tag."""
+
+
 class PromptLibrary:
     """The rendered audio in one directory, checked against the current catalogue."""
 
@@ -146,8 +182,9 @@ class PromptLibrary:
         self.directory = Path(directory)
         self.catalogue = catalogue if catalogue is not None else load_catalogue()
         self._items: dict[Language, dict[str, AudioItem]] = {}
-        self._manifest: Mapping[str, Mapping[str, str]] = {}
-        self._manifest_stamp: tuple[int, int, int] | None = None
+        self._spoken: dict[tuple[str, str], SpokenPrompt] = {}
+        self._manifest_path = str(self.directory / MANIFEST_FILE)
+        self._rendered = RenderedPrompts(self, {}, None)
 
     def items(self, lang: str) -> Mapping[str, AudioItem]:
         """Return every audio item in ``lang`` by key."""
@@ -171,76 +208,140 @@ class PromptLibrary:
         """Return where the audio of item ``key`` in ``lang`` is (or will be) stored."""
         return self.directory / self.relative_path(key, lang)
 
+    def spoken(self, key: str, lang: str) -> SpokenPrompt:
+        """Return how prompt ``key`` is said in ``lang``, worked out on first use."""
+        spoken = self._spoken.get((key, lang))
+        if spoken is None:
+            spoken = SpokenPrompt(self.catalogue, self.catalogue[key], check_language(lang))
+            self._spoken[(key, lang)] = spoken
+        return spoken
+
+    def current(self) -> RenderedPrompts:
+        """Return what is rendered now; the manifest is re-read only when it was replaced."""
+        # One stat: a webhook asks for it once and then checks a dozen clips against it.
+        try:
+            stat = os.stat(self._manifest_path)
+            stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        except OSError:
+            stamp = None
+        rendered = self._rendered
+        if stamp != rendered.stamp:
+            rendered = RenderedPrompts(self, read_manifest(self.directory), stamp)
+            self._rendered = rendered
+        return rendered
+
     def has(self, key: str, lang: str) -> bool:
         """Tell whether item ``key`` has audio rendered from its current text."""
-        item = self.item(key, lang)
-        entry = self._current_manifest().get(item.manifest_key)
-        if not entry or entry.get("text") != item.text:
-            return False
-        return (self.directory / item.relative_path).is_file()
+        return self.current().track(key, lang) is not None
 
     def version(self, key: str, lang: str) -> str | None:
         """Return a short tag that changes whenever item ``key`` is re-rendered, or None."""
         # Telephony providers cache <Play> media by URL; appending this tag (``?v=…``)
         # makes them fetch a re-rendered prompt instead of replaying the old one.
-        if not self.has(key, lang):
+        track = self.current().track(key, lang)
+        if track is None:
             return None
-        entry = self._current_manifest()[self.item(key, lang).manifest_key]
-        return str(entry.get("sha256", ""))[:12] or None
+        return track[1] or None
 
     def missing(self, lang: str) -> list[str]:
         """Return the keys in ``lang`` with no current audio."""
-        return [key for key in self.items(lang) if not self.has(key, lang)]
+        rendered = self.current()
+        return [key for key in self.items(lang) if rendered.track(key, lang) is None]
 
     def sequence(self, key: str, lang: str, **values: object) -> list[str]:
         """Return the item keys that say prompt ``key`` with ``values``, in play order."""
-        return prompt_sequence(self.catalogue, key, lang, **values)
+        return self.spoken(key, lang).sequence(values)
 
     def playlist(self, key: str, lang: str, **values: object) -> list[str] | None:
         """Return relative audio paths to play for prompt ``key``, or None if any is missing."""
-        sequence = self.sequence(key, lang, **values)
-        if not all(self.has(item_key, lang) for item_key in sequence):
-            return None
-        return [self.relative_path(item_key, lang) for item_key in sequence]
+        tracks = self.tracks(key, lang, **values)
+        return None if tracks is None else [path for path, _version in tracks]
 
-    def tracks(self, key: str, lang: str, **values: object) -> list[tuple[str, str]] | None:
+    def tracks(self, key: str, lang: str, **values: object) -> list[Track] | None:
         """Return (path, version tag) pairs to play prompt ``key``, or None if any is missing."""
-        tracks = []
-        manifest = self._current_manifest()
-        for item_key in self.sequence(key, lang, **values):
-            item = self.item(item_key, lang)
-            entry = manifest.get(item.manifest_key)
-            if not entry or entry.get("text") != item.text:
-                return None
-            # The manifest says what was rendered; the file check catches a deleted file.
-            if not (self.directory / item.relative_path).is_file():
-                return None
-            tracks.append((item.relative_path, str(entry.get("sha256", ""))[:12]))
-        return tracks
+        return self.current().tracks(key, lang, **values)
 
     def say_text(self, key: str, lang: str, **values: object) -> str:
         """Return prompt ``key`` as text with ``values`` in words, for ``<Say>``."""
-        return say_text(self.catalogue, key, lang, **values)
+        return self.spoken(key, lang).say_text(values)
 
-    def _current_manifest(self) -> Mapping[str, Mapping[str, str]]:
-        # Re-read only when the renderer has replaced the file, so a webhook checking
-        # a dozen clips costs one stat, not a dozen JSON parses.
-        try:
-            stat = (self.directory / MANIFEST_FILE).stat()
-            stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
-        except OSError:
-            stamp = None
-        if stamp != self._manifest_stamp:
-            self._manifest = read_manifest(self.directory)
-            self._manifest_stamp = stamp
-        return self._manifest
+
+class RenderedPrompts:
+    """The audio one version of the manifest records, with answers kept until it changes.
+
+    A webhook takes one from ``PromptLibrary.current()`` and asks it about every prompt it
+    speaks: a re-render (a new manifest) gives a new one, so nothing stale is played.
+    """
+
+    def __init__(
+        self,
+        library: PromptLibrary,
+        manifest: Mapping[str, Mapping[str, str]],
+        stamp: tuple[int, int, int] | None,
+    ) -> None:
+        self.library = library
+        self.manifest = manifest
+        self.stamp = stamp
+        self._kept_tracks: dict[tuple[str, str], Track | None] = {}
+        self._kept_rendered: dict[tuple[str, str], bool] = {}
+
+    def track(self, key: str, lang: str) -> Track | None:
+        """Return the track of item ``key`` if rendered from its current text, else None."""
+        if (key, lang) in self._kept_tracks:
+            return self._kept_tracks[(key, lang)]
+        item = self.library.item(key, lang)
+        entry = self.manifest.get(item.manifest_key)
+        track = None
+        # The manifest says what was rendered; the file check catches a deleted file.
+        if (
+            entry
+            and entry.get("text") == item.text
+            and (self.library.directory / item.relative_path).is_file()
+        ):
+            track = (item.relative_path, str(entry.get("sha256", ""))[:12])
+        self._kept_tracks[(key, lang)] = track
+        return track
+
+    def tracks(self, key: str, lang: str, **values: object) -> list[Track] | None:
+        """Return the tracks that say prompt ``key`` with ``values``, or None if any is missing."""
+        return self._tracks(self.library.spoken(key, lang), values)
+
+    def speech(self, key: str, lang: str, **values: object) -> list[Track] | str:
+        """Return the tracks that say prompt ``key`` with ``values``, or its text for ``<Say>``."""
+        spoken = self.library.spoken(key, lang)
+        tracks = self._tracks(spoken, values)
+        return spoken.say_text(values) if tracks is None else tracks
+
+    def _tracks(self, spoken: SpokenPrompt, values: Mapping[str, object]) -> list[Track] | None:
+        # Most answers are "not rendered": decide those before spelling out any value.
+        if not self._rendered(spoken):
+            _check_values(spoken.prompt, values)
+            return None
+        tracks = []
+        for item_key in spoken.sequence(values):
+            track = self.track(item_key, spoken.lang)
+            if track is None:
+                return None
+            tracks.append(track)
+        return tracks
+
+    def _rendered(self, spoken: SpokenPrompt) -> bool:
+        # The prompt's own recordings, not the clips its values are said with.
+        if not self.manifest:
+            return False
+        key = (spoken.prompt.key, spoken.lang)
+        rendered = self._kept_rendered.get(key)
+        if rendered is None:
+            rendered = all(self.track(item, spoken.lang) is not None for item in spoken.own_items)
+            self._kept_rendered[key] = rendered
+        return rendered
 
 
 def _spoken_stretches(prompt: Prompt, lang: Language) -> list[tuple[int, str]]:
     # Stretches that are only punctuation ("." after a placeholder) carry no speech,
     # so they get no recording and no number.
     stretches = []
-    for part in prompt.parts(lang):
+    for part in prompt.template(lang):
         if isinstance(part, str) and _has_speech(part):
             stretches.append((len(stretches) + 1, _strip_leading_punctuation(part)))
     return stretches

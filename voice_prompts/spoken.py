@@ -31,7 +31,7 @@ import datetime as dt
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from babel.dates import get_month_names
 from babel.numbers import format_currency
@@ -122,8 +122,12 @@ def amount_words(amount: Decimal | int | str, lang: str) -> str:
 
 def date_words(date: dt.date, lang: str) -> str:
     """Spell a date as the IVR says it: day, month name, year."""
-    lang = check_language(lang)
-    date = check_date(date)
+    return _date_words(check_date(date), check_language(lang))
+
+
+@lru_cache(maxsize=4096)
+def _date_words(date: dt.date, lang: Language) -> str:
+    # Bills fall due on a few dates, said over and over.
     month = month_name(date.month, lang)
     if lang == "en":
         return f"{day_ordinal_words(date.day)} {month} {year_words(date.year, lang)}"
@@ -150,13 +154,25 @@ def month_name(month: int, lang: str) -> str:
     lang = check_language(lang)
     if not 1 <= month <= 12:
         raise SpokenFormError(f"month must be 1 to 12, not {month!r}")
-    return _nfc(get_month_names("wide", locale=_BABEL_LOCALES[lang])[month])
+    return _month_names(lang)[month - 1]
+
+
+@cache
+def _month_names(lang: Language) -> tuple[str, ...]:
+    # Babel looks the names up afresh on every call, at a good part of a date's cost.
+    names = get_month_names("wide", locale=_BABEL_LOCALES[lang])
+    return tuple(_nfc(names[month]) for month in range(1, 13))
 
 
 def day_ordinal_words(day: int) -> str:
     """Spell a day of the month as an English ordinal, e.g. "fifteenth"."""
     if not 1 <= day <= 31:
         raise SpokenFormError(f"day must be 1 to 31, not {day!r}")
+    return _day_ordinal_words(day)
+
+
+@cache
+def _day_ordinal_words(day: int) -> str:
     return num2words(day, lang="en_IN", to="ordinal")
 
 

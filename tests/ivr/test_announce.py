@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 from sqlalchemy import select
 
@@ -22,7 +20,7 @@ from tests.callqueue.test_campaigns import (
     status_callback,
 )
 from tests.conftest import PUBLIC_BASE_URL, post_webhook
-from voice_prompts.library import MANIFEST_FILE, PromptLibrary
+from tests.support.rendered_prompts import render_stand_ins
 
 CONSUMER = "+919812345678"
 
@@ -170,24 +168,8 @@ def test_an_answer_for_an_unknown_or_finished_call_hangs_up(app, client):
         assert db.session.get(CampaignCall, call_id).status == "failed"
 
 
-def render_stand_in_clips(directory: Path, lang: str) -> None:
-    """Write a file and a manifest entry for every clip of the main catalogue in ``lang``."""
-    library = PromptLibrary(directory)
-    items = {}
-    for item in library.items(lang).values():
-        path = directory / item.relative_path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(b"RIFF....WAVE")
-        items[item.manifest_key] = {
-            "file": item.relative_path,
-            "text": item.text,
-            "sha256": "f" * 64,
-        }
-    (directory / MANIFEST_FILE).write_text(json.dumps({"items": items}), encoding="utf-8")
-
-
 def test_rendered_clips_play_the_amount_and_the_campaign_sentences(make_app, tmp_path):
-    render_stand_in_clips(tmp_path, "hi")
+    render_stand_ins(tmp_path, "hi")
     app = make_app(VOICE_PROMPTS_DIR=str(tmp_path))
     client = app.test_client()
     call_id, sid = placed(app)

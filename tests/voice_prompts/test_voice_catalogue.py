@@ -135,6 +135,11 @@ def test_parts_split_around_placeholders() -> None:
         " है।",
     ]
     assert catalogue["goodbye"].is_static
+    # Split once and kept: a caller changing its copy changes nobody else's.
+    prompt = catalogue["bill_amount_due"]
+    prompt.parts("hi").clear()
+    assert len(prompt.parts("hi")) == 3
+    assert prompt.template("hi") is prompt.template("hi")
 
 
 @pytest.mark.parametrize(

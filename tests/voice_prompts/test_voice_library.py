@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from tests.support.rendered_prompts import render_stand_ins
 from voice_prompts.catalogue import load_catalogue
 from voice_prompts.clips import clip_inventory, clips_text
 from voice_prompts.exceptions import MissingValueError, UnknownPromptError
-from voice_prompts.library import PromptLibrary, audio_items
+from voice_prompts.library import MANIFEST_FILE, PromptLibrary, audio_items
 
 
 @pytest.fixture
@@ -102,3 +105,55 @@ def test_every_item_has_a_distinct_safe_file() -> None:
 
 def _words(text: str) -> list[str]:
     return [word.strip(".,।") for word in text.split() if word.strip(".,।")]
+
+
+def test_rendered_prompts_are_kept_until_the_manifest_is_replaced(library: PromptLibrary) -> None:
+    render_stand_ins(library.directory, "hi", only={"goodbye"})
+    rendered = library.current()
+    assert library.current() is rendered  # one stat, no re-read
+    assert rendered.tracks("goodbye", "hi") == [("hi/goodbye.wav", "f" * 12)]
+
+    # A re-render replaces the manifest: the next look sees the new version tags.
+    render_stand_ins(library.directory, "hi", sha256="e" * 64, only={"goodbye"})
+    assert library.current() is not rendered
+    assert library.tracks("goodbye", "hi") == [("hi/goodbye.wav", "e" * 12)]
+    assert library.version("goodbye", "hi") == "e" * 12
+
+
+def test_speech_plays_what_is_rendered_and_says_the_rest(library: PromptLibrary) -> None:
+    amount = {"amount": Decimal("20.50")}
+    parts = {"bill_amount_due.1", "bill_amount_due.2"}
+    clips = {"num/20", "word/rupees", "num/50", "word/paise"}
+    render_stand_ins(library.directory, "hi", only=parts | clips - {"num/50"})
+    # A clip missing: the whole prompt is said, not played in pieces.
+    said = library.current().speech("bill_amount_due", "hi", **amount)
+    assert said == "आपके बिल की बकाया राशि बीस रुपये पचास पैसे है।"
+    assert library.current().speech("goodbye", "hi") == library.say_text("goodbye", "hi")
+
+    render_stand_ins(library.directory, "hi", only={"num/50"})
+    played = library.current().speech("bill_amount_due", "hi", **amount)
+    assert [path for path, _version in played] == [
+        "hi/bill_amount_due.1.wav",
+        "hi/num/20.wav",
+        "hi/word/rupees.wav",
+        "hi/num/50.wav",
+        "hi/word/paise.wav",
+        "hi/bill_amount_due.2.wav",
+    ]
+    # Values are checked even when nothing needs spelling out.
+    with pytest.raises(MissingValueError):
+        library.current().speech("goodbye", "hi", amount=Decimal(1))
+    with pytest.raises(MissingValueError):
+        PromptLibrary(library.directory / "none").current().speech("bill_amount_due", "hi")
+
+
+def test_audio_rendered_from_an_older_text_is_not_played(library: PromptLibrary) -> None:
+    render_stand_ins(library.directory, "en", only={"goodbye"})
+    manifest_path = library.directory / MANIFEST_FILE
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["items"]["en/goodbye"]["text"] = "Goodbye."
+    replacement = library.directory / "new-manifest.json"
+    replacement.write_text(json.dumps(manifest), encoding="utf-8")
+    os.replace(replacement, manifest_path)
+    assert library.current().speech("goodbye", "en") == "Thank you for calling. Have a good day."
+    assert not library.has("goodbye", "en")
