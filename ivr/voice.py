@@ -19,7 +19,9 @@ for any clip not rendered yet.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import (
     Blueprint,
@@ -50,8 +52,9 @@ from ivr.accounts import (
 from ivr.intake import IntakeSettings
 from telephony.inbound import CallReport, InboundCall, twilio_webhook
 from telephony.twiml import Gather, VoiceResponse, twiml
-from voice_prompts import current_library
+from voice_prompts import current_library, library_for
 from voice_prompts.languages import LANGUAGES, LOCALE_TAGS
+from voice_prompts.library import RenderedPrompts
 
 log = logging.getLogger("sampark.ivr")
 
@@ -137,7 +140,28 @@ def _setting(key: str, default: int) -> int:
 
 
 def _url(endpoint: str, **args: Any) -> str:
-    return url_for(endpoint, **{k: v for k, v in args.items() if v is not None})
+    """Return the URL of a step with ``args`` (those not None) in its query, as url_for would."""
+    query = urlencode([(k, v) for k, v in args.items() if v is not None], safe=QUERY_SAFE)
+    path = _step_path(endpoint)
+    return f"{path}?{query}" if query else path
+
+
+QUERY_SAFE = "!$'()*,/:;?@"
+"""What werkzeug's url_for leaves unquoted in a query string."""
+
+
+def _step_path(endpoint: str) -> str:
+    # url_for builds the whole URL afresh each time; a step's path depends only on the
+    # app and the script root, so it is built once and only the query is encoded.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    paths = app.extensions.setdefault("ivr_step_paths", {})
+    key = (request.script_root, endpoint)
+    path = paths.get(key)
+    if path is None:
+        path = url_for(endpoint)
+        if len(paths) < MAX_KEPT_URLS:
+            paths[key] = path
+    return path
 
 
 # ------------------------------------------------------------------ speaking
@@ -145,20 +169,55 @@ def _url(endpoint: str, **args: Any) -> str:
 
 def _speak(target: VoiceResponse | Gather, key: str, lang: str, **values: Any) -> None:
     """Play prompt ``key`` from its clips, or say it when a clip is missing."""
-    library = current_library()
-    tracks = library.tracks(key, lang, **values)
-    if tracks is None:
-        text = library.say_text(key, lang, **values)
-        target.say(text, language=LOCALE_TAGS[lang])  # type: ignore[index]
-        return
-    for path, version in tracks:
-        target.play(_audio_url(path, version))
+    _speech().speak(target, key, lang, **values)
 
 
-def _audio_url(path: str, version: str | None) -> str:
-    relative = url_for("voice.audio", filename=path, v=version)
-    base = current_app.config.get("PUBLIC_BASE_URL") or request.host_url
-    return base.rstrip("/") + relative
+MAX_KEPT_URLS = 10_000
+"""URLs kept per app: every step, and every clip in both languages through a few re-renders."""
+
+
+@dataclass
+class _Speech:
+    """What one request speaks with: the rendered prompts as of its start, and their URLs."""
+
+    prompts: RenderedPrompts
+    base_url: str
+    script_root: str
+    audio_paths: dict[tuple[str, str, str | None], str]
+
+    def speak(self, target: VoiceResponse | Gather, key: str, lang: str, **values: Any) -> None:
+        """Play prompt ``key`` from its clips, or say it when a clip is missing."""
+        speech = self.prompts.speech(key, lang, **values)
+        if isinstance(speech, str):
+            target.say(speech, language=LOCALE_TAGS[lang])  # type: ignore[index]
+            return
+        for path, version in speech:
+            target.play(self.audio_url(path, version))
+
+    def audio_url(self, path: str, version: str | None) -> str:
+        """Return the URL of a rendered prompt, with its version tag."""
+        # url_for's answer depends only on the app, the script root and its arguments.
+        key = (self.script_root, path, version)
+        relative = self.audio_paths.get(key)
+        if relative is None:
+            relative = url_for("voice.audio", filename=path, v=version)
+            if len(self.audio_paths) < MAX_KEPT_URLS:
+                self.audio_paths[key] = relative
+        return self.base_url + relative
+
+
+def _speech() -> _Speech:
+    # Once per request: one look at the manifest, however many prompts the step speaks.
+    if "ivr_speech" not in g:
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        base_url = app.config.get("PUBLIC_BASE_URL") or request.host_url
+        g.ivr_speech = _Speech(
+            library_for(app).current(),
+            base_url.rstrip("/"),
+            request.script_root,
+            app.extensions.setdefault("ivr_audio_paths", {}),
+        )
+    return g.ivr_speech
 
 
 def _gather(
@@ -371,17 +430,18 @@ def _allowed_bill() -> BillStatus | None:
 
 
 def _announce_bill(target: VoiceResponse, status: BillStatus, lang: str) -> None:
+    speak = _speech().speak
     if not status.has_bill:
-        _speak(target, "bill_not_found", lang)
+        speak(target, "bill_not_found", lang)
         return
     if status.amount_due is None:
-        _speak(target, "bill_no_dues", lang)
+        speak(target, "bill_no_dues", lang)
     else:
-        _speak(target, "bill_amount_due", lang, amount=status.amount_due)
-        _speak(target, "bill_due_date", lang, due_date=status.due_date)
-        _speak(target, "bill_amount_after_due_date", lang, amount=status.amount_after_due)
+        speak(target, "bill_amount_due", lang, amount=status.amount_due)
+        speak(target, "bill_due_date", lang, due_date=status.due_date)
+        speak(target, "bill_amount_after_due_date", lang, amount=status.amount_after_due)
     if status.last_paid_amount is not None and status.last_paid_on is not None:
-        _speak(
+        speak(
             target,
             "bill_last_payment",
             lang,
@@ -389,7 +449,7 @@ def _announce_bill(target: VoiceResponse, status: BillStatus, lang: str) -> None
             paid_on=status.last_paid_on,
         )
     if status.disconnected and status.amount_due is not None:
-        _speak(target, "bill_supply_restored_after_payment", lang)
+        speak(target, "bill_supply_restored_after_payment", lang)
 
 
 @voice_bp.post("/voice/bill")

@@ -9,14 +9,17 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from flask import url_for
 from sqlalchemy import select
 
 from core.extensions import db
 from core.models import BlockedNumber, Callback, OutboundMessage
 from core.models.applications import Application
 from core.models.consumers import SupplyFault
+from ivr import voice
 from ivr.demo import add_consumer
-from tests.conftest import post_webhook, run_jobs
+from tests.conftest import PUBLIC_BASE_URL, post_webhook, run_jobs
+from tests.support.rendered_prompts import render_stand_ins
 
 IVR_NUMBER = "+911800180001"
 CALLER = "+919812345678"
@@ -291,6 +294,58 @@ def test_account_linked_to_another_number_is_not_announced(client, consumer):
         account_id = account_by_number(ACCOUNT).id
     direct = webhook(client, f"/ivr/voice/bill?lang=en&account={account_id}", caller=STRANGER)
     assert "rupees" not in said(direct)
+
+
+def test_unknown_account_is_not_announced(client, consumer):
+    root = webhook(client, "/ivr/voice/bill?lang=en&account=999999")
+    assert "could not find this account" in said(root)
+    assert urlsplit(redirect(root)).path == "/ivr/voice/menu"
+
+
+def account_id(app) -> int:
+    with app.app_context():
+        from ivr.accounts import account_by_number
+
+        return account_by_number(ACCOUNT).id
+
+
+def test_bill_plays_rendered_clips_and_hears_of_a_re_render(app, client, consumer, tmp_path):
+    render_stand_ins(tmp_path / "prompts", "en")
+    path = f"/ivr/voice/bill?lang=en&account={account_id(app)}"
+    root = webhook(client, path)
+    assert not root.findall("Say")
+    plays = [play.text for play in root.findall("Play")]
+    with app.test_request_context():
+        audio = [
+            PUBLIC_BASE_URL + url_for("voice.audio", filename=f"en/{item}.wav", v="f" * 12)
+            for item in ("bill_amount_due.1", "num/1", "word/thousand", "num/5")
+        ]
+        assert plays[:4] == audio
+        assert redirect(root) == url_for("voice.bill_options", lang="en", account=account_id(app))
+
+    # `flask prompts build` again: the next call plays the new versions.
+    render_stand_ins(tmp_path / "prompts", "en", sha256="e" * 64)
+    again = [play.text for play in webhook(client, path).findall("Play")]
+    assert again == [url.replace("v=" + "f" * 12, "v=" + "e" * 12) for url in plays]
+    assert all(query(url)["v"] == ["e" * 12] for url in again)
+
+
+def test_step_urls_are_the_ones_url_for_builds(app):
+    cases = [
+        ("voice.menu", {"lang": "hi"}),
+        ("voice.menu_answer", {"lang": "en", "attempt": 2}),
+        ("voice.bill_options", {"lang": "en", "account": 12, "attempt": None}),
+        ("voice.application", {"application": 5}),
+        ("voice.voice", {}),
+        ("voice.account_enter", {"lang": "a b&c/é?", "attempt": "1;2"}),
+    ]
+    # The app mounted at the root, then under a prefix: paths built for one are not reused.
+    for script_root in ("", "/sampark", ""):
+        with app.test_request_context(base_url=f"http://localhost{script_root}"):
+            for endpoint, args in cases:
+                expected = url_for(endpoint, **{k: v for k, v in args.items() if v is not None})
+                assert voice._url(endpoint, **args) == expected
+                assert expected.startswith(f"{script_root}/ivr/voice")
 
 
 # ------------------------------------------------------------------ application
