@@ -114,9 +114,8 @@ def insert_message(
     """
     params = {**prepared, "callback_id": callback_id}
     if isinstance(target, RawCursor):
-        row = _INSERT_MESSAGE.execute(target, params).fetchone()
-    else:
-        row = target.execute(_INSERT_MESSAGE.statement, params).first()
+        return _INSERT_MESSAGE.insert(target, params)
+    row = target.execute(_INSERT_MESSAGE.statement, params).first()
     return row[0] if row else None
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import fcntl
+import functools
 import logging
 import os
+import re
 import threading
 import weakref
 from collections.abc import Callable, Iterator
@@ -140,6 +142,33 @@ class Prepared:
         cursor.dbapi.execute(sql, params(values))
         return cursor.dbapi
 
+    def insert(self, cursor: RawCursor, values: dict[str, Any]) -> int | None:
+        """Run an ``INSERT … RETURNING id``; return the new row's id, or None if none was made.
+
+        SQLite answers RETURNING through a temporary table and one more step of the
+        statement; its last row id and change count say the same for less, so there the
+        clause is left out.
+        """
+        sql, params = self._for(cursor.engine)
+        dbapi = cursor.dbapi
+        if cursor.engine.dialect.name == "sqlite":
+            dbapi.execute(_without_returning_id(sql), params(values))
+            return dbapi.lastrowid if dbapi.rowcount == 1 else None
+        dbapi.execute(sql, params(values))
+        row = dbapi.fetchone()
+        return row[0] if row else None
+
+
+_RETURNING_ID = re.compile(r"\s+RETURNING\s+id\s*$", re.IGNORECASE)
+
+
+@functools.cache
+def _without_returning_id(sql: str) -> str:
+    stripped, found = _RETURNING_ID.subn("", sql)
+    if not found:
+        raise ValueError(f"not an INSERT ending in RETURNING id: {sql!r}")
+    return stripped
+
 
 @dataclass
 class RawCursor:
@@ -168,7 +197,10 @@ class _Work:
 
     def __init__(self, run: Callable[[RawCursor], Any]) -> None:
         self.run = run
-        self.done = threading.Event()
+        # Held until the work is done (or this thread is to lead): a bare lock is the
+        # cheapest thing a thread can sleep on and another wake it from.
+        self.done = threading.Lock()
+        self.done.acquire()
         self.lead = False
         self.result: Any = None
         self.error: BaseException | None = None
@@ -190,7 +222,7 @@ class _Group:
             lead = not self.leading
             self.leading = True
         if not lead:
-            item.done.wait()
+            item.done.acquire()
         if item.lead or lead:
             self._lead()
         if item.error is not None:
@@ -211,12 +243,12 @@ class _Group:
             if self.pending:
                 successor = self.pending[0]
                 successor.lead = True
-                successor.done.set()
+                successor.done.release()
             else:
                 self.leading = False
         for item in batch:
             if not item.lead:
-                item.done.set()
+                item.done.release()
 
 
 def _write_batch(engine: Engine, batch: list[_Work]) -> None:

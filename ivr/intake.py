@@ -176,9 +176,9 @@ def _write(cursor: RawCursor, plan: _Plan) -> tuple[MissedCallOutcome, int | Non
     if plan.callback is not None:
         outcome, callback_id, opened = open_callback(cursor, plan.callback)
     assert outcome is not None
-    inserted = _INSERT_MISSED_CALL.execute(
+    inserted = _INSERT_MISSED_CALL.insert(
         cursor, {**plan.call, "outcome": str(outcome), "callback_id": callback_id}
-    ).fetchone()
+    )
     if inserted is None:
         raise _AlreadyRecorded(plan.call["call_sid"])
     message_id = None
