@@ -166,12 +166,12 @@ def write_readme(figures: dict[str, object]) -> None:
         f"{f['connections']} concurrent clients, best of {f['rounds']} rounds of "
         f"{f['requests_per_round']} unique signed calls.",
         "",
-        "| endpoint | requests/s | p50 | p99 |",
-        "|---|---:|---:|---:|",
+        "| endpoint | requests/s | p50 | p99 | server CPU per request |",
+        "|---|---:|---:|---:|---:|",
         f"| bare Flask, same TwiML | {f['bare_rps']} | {f['bare_p50_ms']} ms "
-        f"| {f['bare_p99_ms']} ms |",
+        f"| {f['bare_p99_ms']} ms | {f['bare_cpu_us']} µs |",
         f"| `POST /ivr/missed-call` | {f['webhook_rps']} | {f['webhook_p50_ms']} ms "
-        f"| {f['webhook_p99_ms']} ms |",
+        f"| {f['webhook_p99_ms']} ms | {f['webhook_cpu_us']} µs |",
         "",
         f"Ratio to bare Flask: **{f['ratio']}**. Error answers: {f['error_answers']}. "
         f"Calls sent {f['calls_sent']}; recorded {f['calls_recorded']}, callbacks "
@@ -184,12 +184,12 @@ def write_readme(figures: dict[str, object]) -> None:
             "",
             f"IVR bill status (`bench/ivr.py`) with {i['consumers']:,} consumers seeded:",
             "",
-            "| endpoint | requests/s | p50 | p99 |",
-            "|---|---:|---:|---:|",
+            "| endpoint | requests/s | p50 | p99 | server CPU per request |",
+            "|---|---:|---:|---:|---:|",
             f"| bare Flask, same TwiML | {i['bare_rps']} | {i['bare_p50_ms']} ms "
-            f"| {i['bare_p99_ms']} ms |",
+            f"| {i['bare_p99_ms']} ms | {i['bare_cpu_us']} µs |",
             f"| IVR bill-status step | {i['ivr_bill_rps']} | {i['ivr_bill_p50_ms']} ms "
-            f"| {i['ivr_bill_p99_ms']} ms |",
+            f"| {i['ivr_bill_p99_ms']} ms | {i['ivr_bill_cpu_us']} µs |",
             "",
             f"Ratio to bare Flask: **{i['ratio']}**. Error answers: {i['error_answers']}.",
         ]

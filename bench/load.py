@@ -25,10 +25,16 @@ class LoadResult:
     latencies_ms: list[float] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=dict)
     bodies: set[bytes] = field(default_factory=set)
+    server_cpu_seconds: float = 0.0  # user + system time of the server's processes
 
     @property
     def throughput(self) -> float:
         return self.sent / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_us_per_request(self) -> float:
+        """Server CPU time per request: steadier than throughput on a busy machine."""
+        return self.server_cpu_seconds / self.sent * 1e6 if self.sent else 0.0
 
     def percentile(self, fraction: float) -> float:
         ordered = sorted(self.latencies_ms)

@@ -106,13 +106,33 @@ class Server:
         self.log.close()
 
 
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def process_tree_cpu_seconds(pid: int) -> float:
+    """Return the user + system CPU time so far of process ``pid`` and its children (Linux)."""
+    total = 0.0
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    for each in (pid, *map(int, children)):
+        try:
+            # Fields after the command's closing parenthesis; utime and stime are 12th, 13th.
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+    return total
+
+
 def measure(
     factory: str, env: dict[str, str], warmup: list[bytes], load: list[bytes], connections: int
 ) -> LoadResult:
     server = Server(factory, env)
     try:
         run_load("127.0.0.1", server.port, warmup, connections)
-        return run_load("127.0.0.1", server.port, load, connections)
+        cpu_before = process_tree_cpu_seconds(server.process.pid)
+        result = run_load("127.0.0.1", server.port, load, connections)
+        result.server_cpu_seconds = process_tree_cpu_seconds(server.process.pid) - cpu_before
+        return result
     finally:
         server.stop()
 
@@ -136,7 +156,8 @@ def best_of(
             p50, p99 = result.percentile(0.5), result.percentile(0.99)
             print(
                 f"round {round_number}: {name:20} {result.throughput:8.0f} req/s  "
-                f"p50 {p50:5.1f} ms  p99 {p99:5.1f} ms"
+                f"p50 {p50:5.1f} ms  p99 {p99:5.1f} ms  "
+                f"server CPU {result.cpu_us_per_request:4.0f} µs/request"
             )
             if name not in best or result.throughput > best[name].throughput:
                 best[name] = result
@@ -153,5 +174,7 @@ def comparison(bare: LoadResult, target: LoadResult, name: str) -> dict[str, flo
         f"{name}_p99_ms": round(target.percentile(0.99), 2),
         "bare_p50_ms": round(bare.percentile(0.5), 2),
         "bare_p99_ms": round(bare.percentile(0.99), 2),
+        "bare_cpu_us": round(bare.cpu_us_per_request),
+        f"{name}_cpu_us": round(target.cpu_us_per_request),
         "error_answers": sum(n for status, n in target.statuses.items() if status != 200),
     }
