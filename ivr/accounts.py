@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import NamedTuple
 
 from sqlalchemy import Boolean, Date, String, select, text
 
@@ -98,9 +97,11 @@ def linked_to_someone_else(account_id: int, phone: str | None) -> bool:
 
 # The bill step is the IVR's busiest lookup: one statement written once (no per-call
 # statement building), served by indexes only (the primary key, ix_linked_numbers_account,
-# ix_bills_account_date), so its cost does not grow with the number of consumers.
+# ix_bills_account_date), so its cost does not grow with the number of consumers. It
+# answers in one row, the latest bill beside the last one paid, so that the values
+# converted per call do not grow with the account's history either.
 RECENT_BILLS = 12
-"""Bills read to find the latest and the last one paid: a year of monthly bills."""
+"""Bills read to find the last one paid: a year of monthly bills."""
 
 _BILL_FOR_CALLER = PreparedRead(
     text(
@@ -109,17 +110,30 @@ _BILL_FOR_CALLER = PreparedRead(
             EXISTS (SELECT 1 FROM linked_numbers l WHERE l.account_id = a.id) AS has_links,
             EXISTS (SELECT 1 FROM linked_numbers l WHERE l.account_id = a.id AND l.phone = :phone)
                 AS caller_linked,
-            b.amount_due, b.amount_after_due, b.due_date, b.paid_amount, b.paid_on
+            latest.amount_due, latest.amount_after_due, latest.due_date,
+            latest.paid_on AS latest_paid_on, paid.paid_amount, paid.paid_on
         FROM consumer_accounts a
         LEFT JOIN (
-            SELECT amount_due, amount_after_due, due_date, paid_amount, paid_on, bill_date, id
+            SELECT amount_due, amount_after_due, due_date, paid_on
             FROM bills
             WHERE account_id = :account_id
             ORDER BY bill_date DESC, id DESC
-            LIMIT {RECENT_BILLS}
-        ) b ON TRUE
+            LIMIT 1
+        ) latest ON TRUE
+        LEFT JOIN (
+            SELECT paid_amount, paid_on, bill_date, id
+            FROM (
+                SELECT paid_amount, paid_on, bill_date, id
+                FROM bills
+                WHERE account_id = :account_id
+                ORDER BY bill_date DESC, id DESC
+                LIMIT {RECENT_BILLS}
+            ) recent
+            WHERE paid_on IS NOT NULL
+            ORDER BY bill_date DESC, id DESC
+            LIMIT 1
+        ) paid ON TRUE
         WHERE a.id = :account_id
-        ORDER BY b.bill_date DESC, b.id DESC
         """
     ),
     account_number=String,
@@ -129,6 +143,7 @@ _BILL_FOR_CALLER = PreparedRead(
     amount_due=MONEY,
     amount_after_due=MONEY,
     due_date=Date,
+    latest_paid_on=Date,
     paid_amount=MONEY,
     paid_on=Date,
 )
@@ -140,32 +155,33 @@ def bill_for_caller(account_id: int, phone: str | None) -> BillStatus | None:
     rows = _BILL_FOR_CALLER.all(db.engine, {"account_id": account_id, "phone": phone or ""})
     if not rows:
         return None
-    account_number, supply_status, has_links, caller_linked = rows[0][:4]
+    (
+        account_number,
+        supply_status,
+        has_links,
+        caller_linked,
+        amount_due,
+        amount_after_due,
+        due_date,
+        latest_paid_on,
+        paid_amount,
+        paid_on,
+    ) = rows[0]
     if has_links and not caller_linked:
         return None
-    # Without bills the outer join gives one row of NULL bill columns.
-    bills = [_BillRow(*row[4:]) for row in rows if row[6] is not None]
-    latest = bills[0] if bills else None
-    payment = next((bill for bill in bills if bill.paid_on is not None), None)
-    unpaid = latest is not None and latest.paid_on is None
+    # Without bills the outer join gives NULL bill columns.
+    has_bill = due_date is not None
+    unpaid = has_bill and latest_paid_on is None
     return BillStatus(
         account=AccountRef(account_id, account_number),
-        amount_due=latest.amount_due if unpaid else None,
-        due_date=latest.due_date if unpaid else None,
-        amount_after_due=latest.amount_after_due if unpaid else None,
-        last_paid_amount=payment.paid_amount if payment else None,
-        last_paid_on=payment.paid_on if payment else None,
+        amount_due=amount_due if unpaid else None,
+        due_date=due_date if unpaid else None,
+        amount_after_due=amount_after_due if unpaid else None,
+        last_paid_amount=paid_amount,
+        last_paid_on=paid_on,
         disconnected=supply_status == "disconnected",
-        has_bill=latest is not None,
+        has_bill=has_bill,
     )
-
-
-class _BillRow(NamedTuple):
-    amount_due: Decimal
-    amount_after_due: Decimal
-    due_date: date
-    paid_amount: Decimal | None
-    paid_on: date | None
 
 
 def application_numbers_for_keys(digits: str) -> list[str]:
