@@ -71,25 +71,27 @@ class _Unsupported(Exception):
 def _write(node: TwiML, out: list[str]) -> None:
     if not isinstance(node, TwiML):
         raise _Unsupported
-    name = node.name
-    out.append("<" + name)
-    attrs = node.attrs
-    for key in sorted(attrs):
-        value = attrs[key]
-        text = ("true" if value else "false") if isinstance(value, bool) else str(value)
-        out.append(f' {key}="{_escape(text, _ATTRIBUTE_ESCAPES)}"')
-    value, children = node.value, node.verbs
+    name, attrs, value, children = node.name, node.attrs, node.value, node.verbs
+    head = "<" + name
+    if attrs:
+        head += "".join(_attribute(key, attrs[key]) for key in sorted(attrs))
     if value is not None and not isinstance(value, str):
         raise _Unsupported  # twilio writes a dict as JSON and refuses other types
-    if value or children:
-        out.append(">")
-        if value:
-            out.append(_escape(value, _TEXT_ESCAPES))
+    text = _escape_text(value) if value else ""
+    if children:
+        out.append(head + ">" + text)
         for child in children:
             _write(child, out)
         out.append("</" + name + ">")
+    elif text:
+        out.append(head + ">" + text + "</" + name + ">")
     else:
-        out.append(" />")
+        out.append(head + " />")
+
+
+def _attribute(key: str, value: object) -> str:
+    text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    return " " + key + '="' + _escape(text, _ATTRIBUTE_ESCAPES) + '"'
 
 
 # The escaping of xml.etree.ElementTree, which twilio serialises with.
@@ -101,6 +103,12 @@ _ATTRIBUTE_ESCAPES = (
     ("\n", "&#10;"),
     ("\t", "&#09;"),
 )
+
+
+def _escape_text(text: str) -> str:
+    if "&" in text or "<" in text or ">" in text:
+        return _escape(text, _TEXT_ESCAPES)
+    return text  # nearly every text: nothing to escape
 
 
 def _escape(text: str, escapes: tuple[tuple[str, str], ...]) -> str:
