@@ -309,6 +309,15 @@ def account_id(app) -> int:
         return account_by_number(ACCOUNT).id
 
 
+def test_bill_step_opens_no_database_session(app, client, consumer):
+    # Its one query runs on a pooled connection: no Session to set up and tear down.
+    opened = []
+    app.teardown_request(lambda _error: opened.append(db.session.registry.has()))
+    root = webhook(client, f"/ivr/voice/bill?lang=en&account={account_id(app)}")
+    assert "one thousand five hundred and twenty rupees" in said(root)
+    assert opened == [False]
+
+
 def test_bill_plays_rendered_clips_and_hears_of_a_re_render(app, client, consumer, tmp_path):
     render_stand_ins(tmp_path / "prompts", "en")
     path = f"/ivr/voice/bill?lang=en&account={account_id(app)}"
