@@ -471,6 +471,7 @@ class PreparedRead(Prepared):
     def all(self, engine: Engine, values: dict[str, Any]) -> list[tuple[Any, ...]]:
         """Run with ``values`` and return every row as a tuple, its values converted."""
         sql, params = self._for(engine)
+        dbapi = engine.dialect.loaded_dbapi
         connection = engine.raw_connection()
         try:
             cursor = connection.cursor()
@@ -480,6 +481,9 @@ class PreparedRead(Prepared):
                 converters = self._converters_for(engine, cursor.description)
             finally:
                 cursor.close()
+        except dbapi.Error as exc:
+            # The same exceptions as a Session's, so callers see one family of errors.
+            raise DBAPIError.instance(sql, None, exc, dbapi.Error) from exc
         finally:
             connection.close()  # back to the pool, which ends the transaction
         return [

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import Boolean, Date, Integer, String, text
+from sqlalchemy.exc import DBAPIError
 
 from core.database import PreparedRead
 from core.extensions import db
@@ -76,7 +77,7 @@ def test_the_connection_goes_back_to_the_pool(app):
         for _ in range(engine.pool.size() + 5):
             assert query.all(engine, {}) == [(1,)]
         assert engine.pool.checkedout() == 0
-        with pytest.raises(db.engine.dialect.loaded_dbapi.Error):
+        with pytest.raises(DBAPIError):
             PreparedRead(text("SELECT nothing FROM nowhere"), one=Integer).all(engine, {})
         assert engine.pool.checkedout() == 0
 
