@@ -292,7 +292,8 @@ class RenderedPrompts:
         item = self.library.item(key, lang)
         entry = self.manifest.get(item.manifest_key)
         track = None
-        # The manifest says what was rendered; the file check catches a deleted file.
+        # The manifest says what was rendered; the file check catches a file missing when
+        # first asked about. Both answers hold until the renderer replaces the manifest.
         if (
             entry
             and entry.get("text") == item.text
