@@ -6,7 +6,7 @@ bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '5000')}"
 # Threads suit webhooks: each waits mostly on the database and Redis, not the CPU.
 worker_class = "gthread"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-threads = int(os.environ.get("WEB_THREADS", "4"))
+threads = int(os.environ.get("WEB_THREADS", "8"))
 # Twilio gives up on a webhook after about 15 seconds.
 timeout = 15
 keepalive = 5

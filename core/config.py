@@ -13,6 +13,8 @@ DEFAULTS: dict[str, Any] = {
     # Database and Redis; empty means "the development default" (SQLite file, embedded Redis).
     "DATABASE_URL": "",
     "REDIS_URL": "",
+    # Database connections each web process keeps: at least its threads (gunicorn.conf.py).
+    "DATABASE_POOL_SIZE": 16,
     # Twilio. With no account SID and token, SMS and calls go to the outbox table.
     "TWILIO_ACCOUNT_SID": "",
     "TWILIO_AUTH_TOKEN": "",
@@ -68,12 +70,15 @@ DEFAULTS: dict[str, Any] = {
     "CAMPAIGN_CALLS_PER_SECOND": 1.0,
     "CAMPAIGN_MAX_ATTEMPTS": 3,
     "CAMPAIGN_RETRY_MINUTES": 30,
+    # Rendered voice prompts; empty means <instance>/prompts.
+    "VOICE_PROMPTS_DIR": "",
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "SECRET_KEY": "",
 }
 
 # Settings that arrive as text from the environment but are used as numbers or flags.
 _INTEGERS = {
+    "DATABASE_POOL_SIZE",
     "MISSED_CALLS_PER_HOUR_LIMIT",
     "CALLBACK_DEFAULT_PRIORITY",
     "CALLBACK_EXPIRY_HOURS",

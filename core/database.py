@@ -40,6 +40,11 @@ def init_app(app: Flask) -> None:
     options: dict[str, Any] = {"pool_pre_ping": not uri.startswith("sqlite")}
     if uri.startswith("sqlite"):
         options["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+    if ":memory:" not in uri and uri not in ("sqlite://", "sqlite:///"):
+        # A pool smaller than the threads that read at once makes connections that are
+        # closed again on return: a new SQLite connection starts with a cold page cache
+        # and its pragmas to run, a new PostgreSQL one with a login.
+        options["pool_size"] = app.config["DATABASE_POOL_SIZE"]
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", options)
     db.init_app(app)
     migrate.init_app(app, db, directory=app.config.get("MIGRATIONS_DIR", "migrations"))
@@ -401,6 +406,7 @@ class _Checkpointer:
 
     def _run(self) -> None:
         connection = self.engine.raw_connection()
+        connection.detach()  # held for the process's life: not one of the pool's
         try:
             while True:
                 self.wake.wait()
@@ -472,7 +478,10 @@ class PreparedRead(Prepared):
         """Run with ``values`` and return every row as a tuple, its values converted."""
         sql, params = self._for(engine)
         dbapi = engine.dialect.loaded_dbapi
-        connection = engine.raw_connection()
+        sqlite = engine.dialect.name == "sqlite"
+        # SQLite: this thread's own connection, which keeps its page cache and needs no
+        # checkout; a SELECT outside BEGIN is its own transaction. Elsewhere: the pool.
+        connection = _reader_connection(engine) if sqlite else engine.raw_connection()
         try:
             cursor = connection.cursor()
             try:
@@ -485,7 +494,8 @@ class PreparedRead(Prepared):
             # The same exceptions as a Session's, so callers see one family of errors.
             raise DBAPIError.instance(sql, None, exc, dbapi.Error) from exc
         finally:
-            connection.close()  # back to the pool, which ends the transaction
+            if not sqlite:
+                connection.close()  # back to the pool, which ends the transaction
         return [
             tuple(
                 value if convert is None else convert(value)
@@ -512,3 +522,42 @@ class PreparedRead(Prepared):
             ]
             self._converters[key] = converters
         return converters
+
+
+_readers = threading.local()
+_reader_generations: dict[tuple[str, int], int] = {}
+_reader_connections: dict[tuple[str, int], list[Any]] = {}
+
+
+def _reader_connection(engine: Engine) -> Any:
+    """Return the calling thread's SQLite connection for ``PreparedRead``.
+
+    Webhook threads live as long as their process, so each keeps one connection: no pool
+    checkout and reset per read, and a page cache that stays warm between requests.
+    Disposing of the engine closes them all; a thread then opens a new one.
+    """
+    key = _process_key(engine)
+    kept: dict[tuple[str, int], tuple[int, Any]] | None = getattr(_readers, "kept", None)
+    if kept is None:
+        kept = _readers.kept = {}
+    generation = _reader_generations.get(key, 0)
+    entry = kept.get(key)
+    if entry is not None and entry[0] == generation:
+        return entry[1]
+    connection = engine.raw_connection()
+    connection.detach()
+    with _registry_lock:
+        if key not in _reader_connections:
+            _reader_connections[key] = []
+            event.listen(engine, "engine_disposed", lambda _engine: _close_readers(key))
+        _reader_connections[key].append(connection)
+    kept[key] = (generation, connection)
+    return connection
+
+
+def _close_readers(key: tuple[str, int]) -> None:
+    with _registry_lock:
+        _reader_generations[key] = _reader_generations.get(key, 0) + 1
+        connections = _reader_connections.pop(key, [])
+    for connection in connections:
+        connection.close()

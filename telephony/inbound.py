@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import Flask, Request, Response, current_app, request
 from twilio.request_validator import RequestValidator, get_signature_algorithm
 
 log = logging.getLogger("sampark.telephony")
@@ -28,38 +28,59 @@ def signed_url() -> str:
     app sees http://; ``PUBLIC_BASE_URL`` (or ``ProxyFix`` with the forwarded headers) gives
     back the https:// one, which the validator needs byte for byte.
     """
-    base = current_app.config["PUBLIC_BASE_URL"]
-    if not base:
-        return request.url
-    path = request.full_path
+    return _signed_url(request._get_current_object(), _SignatureCheck.of(current_app))  # type: ignore[attr-defined]
+
+
+def _signed_url(req: Request, check: _SignatureCheck) -> str:
+    if not check.public_base_url:
+        return req.url
+    path = req.full_path
     if path.endswith("?"):
         path = path[:-1]
-    return base.rstrip("/") + path
+    return check.public_base_url + path
 
 
-def _validator() -> RequestValidator:
-    validator = current_app.extensions.get("twilio_validator")
-    if validator is None:
-        validator = RequestValidator(current_app.config["TWILIO_AUTH_TOKEN"])
-        current_app.extensions["twilio_validator"] = validator
-    return validator
+@dataclass(frozen=True, slots=True)
+class _SignatureCheck:
+    """The app's signature settings and validator, read once rather than on every webhook."""
+
+    enabled: bool
+    auth_token: str
+    public_base_url: str
+    validator: RequestValidator
+
+    @classmethod
+    def of(cls, app: Flask) -> _SignatureCheck:
+        check = app.extensions.get("twilio_signature_check")
+        if check is None:
+            config = app.config
+            check = cls(
+                enabled=bool(config["TWILIO_VALIDATE_SIGNATURES"]),
+                auth_token=config["TWILIO_AUTH_TOKEN"],
+                public_base_url=(config["PUBLIC_BASE_URL"] or "").rstrip("/"),
+                validator=RequestValidator(config["TWILIO_AUTH_TOKEN"]),
+            )
+            app.extensions["twilio_signature_check"] = check
+        return check
 
 
 def signature_is_valid() -> bool:
     """Check ``X-Twilio-Signature`` against the signed URL and the POSTed parameters."""
-    if not current_app.config["TWILIO_VALIDATE_SIGNATURES"]:
+    check = _SignatureCheck.of(current_app._get_current_object())  # type: ignore[attr-defined]
+    if not check.enabled:
         return True
-    signature = request.headers.get(SIGNATURE_HEADER, "")
-    if not signature or not current_app.config["TWILIO_AUTH_TOKEN"]:
+    req = request._get_current_object()  # type: ignore[attr-defined]
+    signature = req.headers.get(SIGNATURE_HEADER, "")
+    if not signature or not check.auth_token:
         return False
     # Twilio signs the URL followed by each POST parameter, sorted, as name+value; the
     # validator reads repeated parameters from the MultiDict itself.
-    params = request.form if request.method == "POST" else {}
-    algorithm = get_signature_algorithm(request.headers.get(SIGNATURE_SETTINGS_HEADER))
-    validator = _validator()
-    url = signed_url()
+    params = req.form if req.method == "POST" else {}
+    algorithm = get_signature_algorithm(req.headers.get(SIGNATURE_SETTINGS_HEADER))
+    url = _signed_url(req, check)
     # The URL as we see it is nearly always the one signed: one HMAC settles it. The SDK's
     # validate() then tries the URL with and without the port, as Twilio is not consistent.
+    validator = check.validator
     if hmac.compare_digest(validator.compute_signature(url, params, algorithm), signature):
         return True
     return validator.validate(url, params, signature, algorithm)

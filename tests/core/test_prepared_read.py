@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import date
 from decimal import Decimal
 
@@ -87,3 +88,41 @@ def test_columns_named_out_of_order_are_refused(app):
         swapped = PreparedRead(text("SELECT 1 AS one, 'x' AS two"), two=String, one=Integer)
         with pytest.raises(ValueError, match="columns"):
             swapped.all(db.engine, {})
+
+
+def test_each_read_sees_what_was_committed_since(app):
+    # On SQLite each thread keeps its reading connection: it must not keep a snapshot.
+    add_account(app)
+    values = {"number": "1000004321", "phone": "+919812345678"}
+    query = PreparedRead(_BILLS, **COLUMNS)
+    with app.app_context():
+        assert [row[2] for row in query.all(db.engine, values)] == [date(2026, 10, 12), None]
+        db.session.execute(text("UPDATE bills SET paid_on = '2026-12-01' WHERE paid_on IS NULL"))
+        db.session.commit()
+        assert [row[2] for row in query.all(db.engine, values)] == [
+            date(2026, 10, 12),
+            date(2026, 12, 1),
+        ]
+
+
+def test_threads_read_at_once_and_the_engine_closes_their_connections(app):
+    add_account(app)
+    values = {"number": "1000004321", "phone": "+919812345678"}
+    query = PreparedRead(_BILLS, **COLUMNS)
+    results: list[int] = []
+    with app.app_context():
+        engine = db.engine
+
+        def reader() -> None:
+            for _ in range(20):
+                results.append(len(query.all(engine, values)))
+
+        threads = [threading.Thread(target=reader) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert results == [2] * 160
+        engine.dispose()
+        # A thread whose connection was closed with the engine opens another.
+        assert len(query.all(engine, values)) == 2
