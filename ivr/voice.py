@@ -141,7 +141,13 @@ def _setting(key: str, default: int) -> int:
 
 def _url(endpoint: str, **args: Any) -> str:
     """Return the URL of a step with ``args`` (those not None) in its query, as url_for would."""
-    query = urlencode([(k, v) for k, v in args.items() if v is not None], safe=QUERY_SAFE)
+    pairs = [(k, v) for k, v in args.items() if v is not None]
+    # The steps' arguments are nearly always ints and language codes, which need no
+    # quoting: only anything else goes through urlencode.
+    if all(type(v) is int or (type(v) is str and v.isascii() and v.isalnum()) for _, v in pairs):
+        query = "&".join(f"{k}={v}" for k, v in pairs)
+    else:
+        query = urlencode(pairs, safe=QUERY_SAFE)
     path = _step_path(endpoint)
     return f"{path}?{query}" if query else path
 

@@ -95,7 +95,31 @@ def number_words(n: int, lang: str) -> str:
 @lru_cache(maxsize=16_384)
 def _number_words(n: int, lang: Language) -> str:
     # Spelling a number costs num2words or indic-numtowords a good part of a millisecond;
-    # an IVR says the same amounts, days and years over and over.
+    # an IVR says the same amounts, days and years over and over. Both libraries spell a
+    # number group by Indian group (crores, lakhs, thousands, the last three digits), so
+    # a larger number is put together from the libraries' spellings of its groups: the
+    # same words (tests compare the two), for a few microseconds on a first hearing.
+    if n < 1000:
+        return _library_number_words(n, lang)
+    crores, rest = divmod(n, CRORE)
+    lakhs, rest = divmod(rest, LAKH)
+    thousands, rest = divmod(rest, 1000)
+    units = UNIT_WORDS[lang]
+    groups = [
+        f"{_number_words(count, lang)} {units[unit]}"
+        for count, unit in ((crores, "crore"), (lakhs, "lakh"), (thousands, "thousand"))
+        if count
+    ]
+    if rest:
+        # English says "one thousand and five", as num2words does; Hindi has no "and".
+        if lang == "en" and rest < 100:
+            return f"{' '.join(groups)} {units['and']} {_number_words(rest, lang)}"
+        groups.append(_number_words(rest, lang))
+    return " ".join(groups)
+
+
+def _library_number_words(n: int, lang: Language) -> str:
+    """Spell ``n`` with num2words (English) or indic-numtowords (Hindi), whole."""
     if lang == "en":
         # num2words separates groups with commas; the IVR speaks them as one phrase.
         return num2words(n, lang="en_IN").replace(",", "")

@@ -16,6 +16,7 @@ from voice_prompts.exceptions import SpokenFormError, UnsupportedLanguageError
 from voice_prompts.spoken import (
     HINDI_SPELLING_FIXES,
     MAX_NUMBER,
+    _library_number_words,
     amount_text,
     amount_words,
     date_words,
@@ -215,3 +216,23 @@ def test_cross_check_against_icu_cldr_spellout() -> None:
         # hundred and thirty thousand, …" in ICU 77, so they are no reference.)
         without_and = " ".join(word for word in number_words(n, "en").split() if word != "and")
         assert without_and == english.format(n, "%spellout-cardinal"), n
+
+
+def _sample_numbers() -> list[int]:
+    # Every group boundary, then a spread of numbers up to the largest spoken.
+    edges = {0, 1, 99, 100, 101, 999, 1000, 1001, 1099, 1100, 99_999, 100_000, 100_001}
+    edges |= {10**7 - 1, 10**7, 10**7 + 5, 10**9, 10**9 + 10**7 + 5, MAX_NUMBER}
+    spread = random.Random(7).sample(range(1000, MAX_NUMBER), 1500)
+    return sorted(edges | set(spread) | set(range(1000, 1200)))
+
+
+@pytest.mark.parametrize("lang", ["hi", "en"])
+def test_numbers_put_together_by_group_are_the_libraries_own_words(lang: str) -> None:
+    # number_words spells the groups of a large number with the libraries and joins them;
+    # the whole number spelled by num2words or indic-numtowords must read the same.
+    mismatches = [
+        (n, number_words(n, lang), _library_number_words(n, lang))
+        for n in _sample_numbers()
+        if number_words(n, lang) != _library_number_words(n, lang)
+    ]
+    assert mismatches == []
