@@ -3,7 +3,9 @@
 import os
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '5000')}"
-# Threads suit webhooks: each waits mostly on the database and Redis, not the CPU.
+# Threads suit webhooks: each waits mostly on the database and Redis, not the CPU. A
+# missed call's thread waits for its group commit: more threads a process, larger groups
+# and fewer commits (DATABASE_POOL_SIZE keeps a connection for each).
 worker_class = "gthread"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("WEB_THREADS", "8"))
