@@ -11,9 +11,8 @@ are called again later.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from flask import Blueprint, Response, current_app, request, url_for
+from flask import Blueprint, Response, current_app, url_for
 
 from callqueue.campaigns import (
     current_call,
@@ -27,10 +26,10 @@ from core.models.applications import Application, ApplicationStatus
 from core.models.campaigns import CampaignCall, CampaignCallStatus
 from ivr import actions
 from ivr.accounts import bill_for_caller
+from ivr.voice import speak
 from telephony.inbound import CallReport, InboundCall, twilio_webhook
 from telephony.twiml import Gather, VoiceResponse, twiml
-from voice_prompts import current_library
-from voice_prompts.languages import LANGUAGES, LOCALE_TAGS
+from voice_prompts.languages import LANGUAGES
 
 log = logging.getLogger("sampark.ivr")
 
@@ -44,22 +43,6 @@ REPEAT, CALLBACK = "1", "2"
 DEFAULT_LANGUAGE = "hi"
 
 
-# ------------------------------------------------------------------ speaking
-
-
-def _speak(target: VoiceResponse | Gather, key: str, lang: str, **values: Any) -> None:
-    """Play prompt ``key`` from its clips, or say it when a clip is missing (as ivr.voice)."""
-    library = current_library()
-    tracks = library.tracks(key, lang, **values)
-    if tracks is None:
-        target.say(library.say_text(key, lang, **values), language=LOCALE_TAGS[lang])  # type: ignore[index]
-        return
-    for path, version in tracks:
-        relative = url_for("voice.audio", filename=path, v=version)
-        base = current_app.config.get("PUBLIC_BASE_URL") or request.host_url
-        target.play(base.rstrip("/") + relative)
-
-
 def _language(call: CampaignCall) -> str:
     return call.language if call.language in LANGUAGES else DEFAULT_LANGUAGE
 
@@ -69,11 +52,11 @@ def _announce(target: Gather, call: CampaignCall, lang: str) -> None:
     if call.account_id is not None:
         status = bill_for_caller(call.account_id, call.phone)
         if status is None or status.amount_due is None:
-            _speak(target, "bill_no_dues", lang)
+            speak(target, "bill_no_dues", lang)
             return
-        _speak(target, "bill_amount_due", lang, amount=status.amount_due)
-        _speak(target, "bill_due_date", lang, due_date=status.due_date)
-        _speak(target, "bill_amount_after_due_date", lang, amount=status.amount_after_due)
+        speak(target, "bill_amount_due", lang, amount=status.amount_due)
+        speak(target, "bill_due_date", lang, due_date=status.due_date)
+        speak(target, "bill_amount_after_due_date", lang, amount=status.amount_after_due)
         return
     application = (
         db.session.get(Application, call.application_id)
@@ -81,10 +64,10 @@ def _announce(target: Gather, call: CampaignCall, lang: str) -> None:
         else None
     )
     if application is None or application.status != ApplicationStatus.DEMAND_ISSUED:
-        _speak(target, "application_paid", lang)
+        speak(target, "application_paid", lang)
         return
-    _speak(target, "application_demand_note_issued", lang, amount=application.demand_total)
-    _speak(target, "application_next_pay", lang)
+    speak(target, "application_demand_note_issued", lang, amount=application.demand_total)
+    speak(target, "application_next_pay", lang)
 
 
 def _announcement(call: CampaignCall, *, intro: bool) -> Response:
@@ -99,9 +82,9 @@ def _announcement(call: CampaignCall, *, intro: bool) -> Response:
         action_on_empty_result=False,
     )
     if intro:
-        _speak(gather, "campaign_intro", lang)
+        speak(gather, "campaign_intro", lang)
     _announce(gather, call, lang)
-    _speak(gather, "campaign_options", lang)
+    speak(gather, "campaign_options", lang)
     response.append(gather)
     # Nothing pressed: the Gather falls through and the choice hears no keys.
     response.redirect(action, method="POST")
@@ -111,7 +94,7 @@ def _announcement(call: CampaignCall, *, intro: bool) -> Response:
 def _hang_up(*keys: str, lang: str = DEFAULT_LANGUAGE) -> Response:
     response = VoiceResponse()
     for key in keys:
-        _speak(response, key, lang)
+        speak(response, key, lang)
     response.hangup()
     return twiml(response)
 

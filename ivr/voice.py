@@ -173,8 +173,11 @@ def _step_path(endpoint: str) -> str:
 # ------------------------------------------------------------------ speaking
 
 
-def _speak(target: VoiceResponse | Gather, key: str, lang: str, **values: Any) -> None:
-    """Play prompt ``key`` from its clips, or say it when a clip is missing."""
+def speak(target: VoiceResponse | Gather, key: str, lang: str, **values: Any) -> None:
+    """Play prompt ``key`` from its clips, or say it when a clip is missing.
+
+    For every webhook that speaks prompts (the IVR's steps, announcement calls).
+    """
     _speech().speak(target, key, lang, **values)
 
 
@@ -262,7 +265,7 @@ def _redirect(endpoint: str, *, say: tuple[Spoken, ...] = (), **args: Any) -> Re
     response = VoiceResponse()
     for item in say:
         key, values = (item, {}) if isinstance(item, str) else item
-        _speak(response, key, _lang(), **values)
+        speak(response, key, _lang(), **values)
     response.redirect(_url(endpoint, **args), method="POST")
     return twiml(response)
 
@@ -279,8 +282,8 @@ def _goodbye(*keys: str, **values: Any) -> Response:
     lang = _lang()
     response = VoiceResponse()
     for key in keys:
-        _speak(response, key, lang, **values.get(key, {}))
-    _speak(response, "goodbye", lang)
+        speak(response, key, lang, **values.get(key, {}))
+    speak(response, "goodbye", lang)
     response.hangup()
     return twiml(response)
 
@@ -307,7 +310,7 @@ def _menu_answer(step: str, back: str, choices: dict[str, str], **args: Any) -> 
 def voice() -> Response:
     """Answer the IVR number: ask for the language, Hindi first."""
     response, gather = _gather("voice.language_answer", None, _attempt())
-    _speak(gather, "language_choice", DEFAULT_LANGUAGE)
+    speak(gather, "language_choice", DEFAULT_LANGUAGE)
     return twiml(response)
 
 
@@ -323,7 +326,7 @@ def language_answer() -> Response:
         # Before a language is chosen, the retries speak Hindi, the default.
         return _retry("voice.voice", "invalid_key" if keys else "no_input")
     response = VoiceResponse()
-    _speak(response, "welcome", chosen)
+    speak(response, "welcome", chosen)
     response.redirect(_url("voice.menu", lang=chosen), method="POST")
     return twiml(response)
 
@@ -334,7 +337,7 @@ def menu() -> Response:
     """Offer the main menu."""
     lang = _lang()
     response, gather = _gather("voice.menu_answer", lang, _attempt())
-    _speak(gather, "menu_main", lang)
+    speak(gather, "menu_main", lang)
     return twiml(response)
 
 
@@ -365,12 +368,12 @@ def account() -> Response:
         return _redirect("voice.account_enter", say=("no_linked_account",), lang=lang)
     if len(accounts) == 1:
         response, gather = _gather("voice.account_answer", lang, attempt)
-        _speak(gather, "confirm_account", lang, last_digits=accounts[0].last_digits)
+        speak(gather, "confirm_account", lang, last_digits=accounts[0].last_digits)
         return twiml(response)
     response, gather = _gather("voice.account_answer", lang, attempt)
     for choice, each in enumerate(accounts[:MAX_LISTED_ACCOUNTS], start=1):
-        _speak(gather, "choose_account", lang, last_digits=each.last_digits, choice=choice)
-    _speak(gather, "choose_other_account", lang)
+        speak(gather, "choose_account", lang, last_digits=each.last_digits, choice=choice)
+    speak(gather, "choose_other_account", lang)
     return twiml(response)
 
 
@@ -400,7 +403,7 @@ def account_enter() -> Response:
     """Ask for the account number on the keypad, ended with #."""
     lang = _lang()
     response, gather = _gather("voice.account_enter_answer", lang, _attempt(), finish_on_key="#")
-    _speak(gather, "enter_account", lang)
+    speak(gather, "enter_account", lang)
     return twiml(response)
 
 
@@ -482,8 +485,8 @@ def bill_options() -> Response:
     response, gather = _gather(
         "voice.bill_options_answer", lang, _attempt(), account=_int_arg("account")
     )
-    _speak(gather, "offer_sms", lang)
-    _speak(gather, "info_options", lang)
+    speak(gather, "offer_sms", lang)
+    speak(gather, "info_options", lang)
     return twiml(response)
 
 
@@ -525,8 +528,8 @@ def application_enter() -> Response:
     response, gather = _gather(
         "voice.application_enter_answer", lang, _attempt(), finish_on_key="#"
     )
-    _speak(gather, "enter_application", lang)
-    _speak(gather, "application_keying", lang)
+    speak(gather, "enter_application", lang)
+    speak(gather, "application_keying", lang)
     return twiml(response)
 
 
@@ -569,7 +572,7 @@ def application() -> Response:
         return _redirect("voice.menu", say=("unknown_application",), lang=lang)
     response = VoiceResponse()
     for key in _APPLICATION_PROMPTS[found.status]:
-        _speak(response, key, lang, **_application_values(key, found))
+        speak(response, key, lang, **_application_values(key, found))
     response.redirect(
         _url("voice.application_options", lang=lang, application=found.id), method="POST"
     )
@@ -587,8 +590,8 @@ def application_options() -> Response:
         _attempt(),
         application=_int_arg("application"),
     )
-    _speak(gather, "offer_sms", lang)
-    _speak(gather, "info_options", lang)
+    speak(gather, "offer_sms", lang)
+    speak(gather, "info_options", lang)
     return twiml(response)
 
 
@@ -649,7 +652,7 @@ def callback_offer() -> Response:
     """Offer a callback after the last try of a step."""
     lang = _lang()
     response, gather = _gather("voice.callback_offer_answer", lang, 1)
-    _speak(gather, "tries_exhausted", lang)
+    speak(gather, "tries_exhausted", lang)
     return twiml(response)
 
 
@@ -670,10 +673,10 @@ def operator() -> Response:
     number = current_app.config.get("CALL_CENTRE_NUMBER", "")
     if not number or not calling_hours().is_open(utcnow()):
         response, gather = _gather("voice.callback_offer_answer", lang, 1)
-        _speak(gather, "outside_hours", lang)
+        speak(gather, "outside_hours", lang)
         return twiml(response)
     response = VoiceResponse()
-    _speak(response, "connecting_operator", lang)
+    speak(response, "connecting_operator", lang)
     response.dial(
         number,
         action=_url("voice.operator_done", lang=lang),
@@ -693,7 +696,7 @@ def operator_done() -> Response:
         return twiml(response)
     lang = _lang()
     response, gather = _gather("voice.callback_offer_answer", lang, 1)
-    _speak(gather, "offer_callback", lang)
+    speak(gather, "offer_callback", lang)
     return twiml(response)
 
 
@@ -703,7 +706,7 @@ def fault() -> Response:
     """Ask the caller to confirm a supply fault report."""
     lang = _lang()
     response, gather = _gather("voice.fault_answer", lang, _attempt())
-    _speak(gather, "fault_confirm", lang)
+    speak(gather, "fault_confirm", lang)
     return twiml(response)
 
 
