@@ -50,7 +50,7 @@ from ivr.accounts import (
     linked_to_someone_else,
 )
 from ivr.intake import IntakeSettings
-from telephony.inbound import CallReport, InboundCall, twilio_webhook
+from telephony.inbound import CallReport, InboundCall, caller_number, twilio_webhook
 from telephony.twiml import Gather, VoiceResponse, twiml
 from voice_prompts import current_library, library_for
 from voice_prompts.languages import LANGUAGES, LOCALE_TAGS
@@ -123,13 +123,16 @@ def _keys() -> str:
 
 
 def _caller_phone() -> str | None:
-    if "ivr_caller" not in g:
+    request_globals = g._get_current_object()  # type: ignore[attr-defined]
+    phone = request_globals.get("ivr_caller", _UNREAD)
+    if phone is _UNREAD:
         settings = IntakeSettings.of_app()
-        caller = read_caller_id(
-            InboundCall.from_request().caller, settings.default_region, settings.allowed_regions
-        )
-        g.ivr_caller = caller.e164 if caller.usable else None
-    return g.ivr_caller
+        caller = read_caller_id(caller_number(), settings.default_region, settings.allowed_regions)
+        phone = request_globals.ivr_caller = caller.e164 if caller.usable else None
+    return phone
+
+
+_UNREAD = object()
 
 
 def _setting(key: str, default: int) -> int:

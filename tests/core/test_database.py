@@ -116,10 +116,14 @@ def test_the_write_ahead_log_is_checkpointed_off_the_writers_turn(app, tmp_path)
         engine = db.engine
         if engine.dialect.name != "sqlite":
             pytest.skip("a SQLite write-ahead log")
-        sql = text(
-            "INSERT INTO blocked_numbers (phone, reason, created_at) "
-            "VALUES (:p, 'test', '2026-01-01 00:00:00')"
-        ).compile(dialect=engine.dialect).string
+        sql = (
+            text(
+                "INSERT INTO blocked_numbers (phone, reason, created_at) "
+                "VALUES (:p, 'test', '2026-01-01 00:00:00')"
+            )
+            .compile(dialect=engine.dialect)
+            .string
+        )
         for n in range(2 * CHECKPOINT_EVERY_COMMITS):
             values = _params(engine, {"p": f"+91981{n:07d}"})
             write_in_group(engine, lambda cursor, v=values: cursor.dbapi.execute(sql, v))
