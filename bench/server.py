@@ -5,13 +5,16 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bench.load import LoadResult, run_load
 
@@ -137,19 +140,35 @@ def measure(
         server.stop()
 
 
-def best_of(
+@dataclass
+class Rounds:
+    """What every round measured, by target name, in the order the rounds ran."""
+
+    results: list[dict[str, LoadResult]] = field(default_factory=list)
+
+    def best(self, name: str) -> LoadResult:
+        """Return the target's run with the highest throughput."""
+        return max((each[name] for each in self.results), key=lambda run: run.throughput)
+
+    def ratios(self, bare: str, target: str) -> list[float]:
+        """Return each round's throughput of ``target`` over that of ``bare``."""
+        return [each[target].throughput / each[bare].throughput for each in self.results]
+
+
+def measure_rounds(
     rounds: int,
     targets: tuple[tuple[str, str], ...],
     env: dict[str, str],
     make_load: Callable[[int, str], tuple[list[bytes], list[bytes]]],
     connections: int,
-) -> dict[str, LoadResult]:
-    """Measure each (name, factory) target ``rounds`` times, alternating; keep each one's best.
+) -> Rounds:
+    """Measure each (name, factory) target once a round, one after the other, ``rounds`` times.
 
     ``make_load(round, name)`` returns that run's warm-up and measured requests.
     """
-    best: dict[str, LoadResult] = {}
+    measured = Rounds()
     for round_number in range(1, rounds + 1):
+        this_round: dict[str, LoadResult] = {}
         for name, factory in targets:
             warmup, load = make_load(round_number, name)
             result = measure(factory, env, warmup, load, connections)
@@ -159,22 +178,35 @@ def best_of(
                 f"p50 {p50:5.1f} ms  p99 {p99:5.1f} ms  "
                 f"server CPU {result.cpu_us_per_request:4.0f} µs/request"
             )
-            if name not in best or result.throughput > best[name].throughput:
-                best[name] = result
-    return best
+            this_round[name] = result
+        measured.results.append(this_round)
+    return measured
 
 
-def comparison(bare: LoadResult, target: LoadResult, name: str) -> dict[str, float | int]:
-    """Return the figures of ``target`` against the bare endpoint (throughputs, ratio, latency)."""
+def comparison(rounds: Rounds, bare_name: str, target_name: str, name: str) -> dict[str, Any]:
+    """Return the figures of a target against the bare endpoint.
+
+    The ratio is the median of the rounds' own ratios: each round measures both, one right
+    after the other, so a minute in which the machine is busy weighs on both sides of it.
+    Throughputs and latencies are each side's best round.
+    """
+    bare, target = rounds.best(bare_name), rounds.best(target_name)
+    ratios = rounds.ratios(bare_name, target_name)
     return {
         "bare_rps": round(bare.throughput),
         f"{name}_rps": round(target.throughput),
-        "ratio": round(target.throughput / bare.throughput, 3),
+        "ratio": round(statistics.median(ratios), 3),
+        "round_ratios": [round(each, 3) for each in ratios],
         f"{name}_p50_ms": round(target.percentile(0.5), 2),
         f"{name}_p99_ms": round(target.percentile(0.99), 2),
         "bare_p50_ms": round(bare.percentile(0.5), 2),
         "bare_p99_ms": round(bare.percentile(0.99), 2),
         "bare_cpu_us": round(bare.cpu_us_per_request),
         f"{name}_cpu_us": round(target.cpu_us_per_request),
-        "error_answers": sum(n for status, n in target.statuses.items() if status != 200),
+        "error_answers": sum(
+            n
+            for each in rounds.results
+            for status, n in each[target_name].statuses.items()
+            if status != 200
+        ),
     }
