@@ -26,6 +26,9 @@ log = logging.getLogger("sampark.database")
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 """How long a SQLite writer waits for another process's write lock before giving up."""
 
+SQLITE_MMAP_BYTES = 256 * 1024 * 1024
+"""How much of a SQLite file each connection reads through a memory map (address space only)."""
+
 CHECKPOINT_EVERY_COMMITS = 100
 """Group commits between two background checkpoints of the SQLite write-ahead log."""
 
@@ -61,6 +64,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Pages read through the map come straight from the OS's cache: no copy into each
+    # connection's own cache, which the IVR's reads of random accounts mostly miss.
+    cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
     cursor.close()
 
 
@@ -365,6 +371,9 @@ def _writer_connection(engine: Engine) -> Any:
         # inside a commit, every webhook waiting for the writer's turn would wait too.
         # The checkpointer thread does them instead, off the writer's turn.
         connection.cursor().execute(f"PRAGMA wal_autocheckpoint={WRITER_AUTOCHECKPOINT_PAGES}")
+        # The pages a writer touches are the ones just written, read from the log, not the
+        # file: the map only adds work there (measured a few per cent slower).
+        connection.cursor().execute("PRAGMA mmap_size=0")
         _writer_connections[key] = connection
         event.listen(engine, "engine_disposed", lambda _engine: _close_writer(key))
     return connection
