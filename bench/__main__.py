@@ -59,7 +59,7 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=5000, help="measured calls per round")
     parser.add_argument("--warmup", type=int, default=500)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--rounds", type=int, default=3, help="rounds, each measuring both")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds, each measuring both")
     parser.add_argument("--write-readme", action="store_true", help="put the figures in README.md")
     parser.add_argument(
         "--ivr-consumers",

@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     requests = getattr(args, "requests", 5000)
     warmup = getattr(args, "warmup", 500)
     connections = getattr(args, "connections", 16)
-    rounds = getattr(args, "rounds", 3)
+    rounds = getattr(args, "rounds", 5)
     consumers = getattr(args, "ivr_consumers", None) or DEFAULT_CONSUMERS
 
     with bench_environment(os.environ.get("IVR_BENCH_DATABASE_URL")) as env:
@@ -119,7 +119,7 @@ if __name__ == "__main__":
     parser.add_argument("--requests", type=int, default=5000)
     parser.add_argument("--warmup", type=int, default=500)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--ivr-consumers", type=int, default=DEFAULT_CONSUMERS)
     import json
 
