@@ -56,6 +56,10 @@ def responses() -> dict[str, VoiceResponse]:
     awkward.say(AWKWARD, voice=AWKWARD)
     empty = VoiceResponse()
     empty.say("")
+    # A number and a flag of equal value: "1", then "true".
+    flags = VoiceResponse()
+    flags.append(Gather(timeout=1, action_on_empty_result=1))
+    flags.append(Gather(timeout=True, action_on_empty_result=True))
     return {
         "said": said,
         "played": played,
@@ -68,6 +72,7 @@ def responses() -> dict[str, VoiceResponse]:
         "awkward": awkward,
         "empty": empty,
         "nothing": VoiceResponse(),
+        "flags": flags,
     }
 
 
