@@ -268,7 +268,7 @@ def _write_batch(engine: Engine, batch: list[_Work]) -> None:
     pooled = None if sqlite else engine.raw_connection()
     try:
         with _writer_turn(engine):
-            connection = _writer_connection(engine) if sqlite else pooled
+            connection, checkpointer = _sqlite_writer(engine) if sqlite else (pooled, None)
             cursor = connection.cursor()
             raw = RawCursor(engine, cursor)
             try:
@@ -281,8 +281,8 @@ def _write_batch(engine: Engine, batch: list[_Work]) -> None:
                     for item in batch:
                         _run_in_savepoint(cursor, raw, item, dbapi)
                 connection.commit()
-                if sqlite:
-                    _checkpointer_for(engine).committed()
+                if checkpointer is not None:
+                    checkpointer.committed()
             except BaseException as exc:
                 connection.rollback()
                 error = (
@@ -356,38 +356,6 @@ def _group_for(engine: Engine) -> _Group:
     return group
 
 
-_writer_connections: dict[tuple[str, int], Any] = {}
-
-
-def _writer_connection(engine: Engine) -> Any:
-    """Return this process's SQLite writer connection (used only inside a writer's turn)."""
-    key = _process_key(engine)  # a forked worker must not share its parent's
-    connection = _writer_connections.get(key)
-    if connection is None:
-        # Taken from the pool (so its pragmas are set) and detached: the process keeps it.
-        connection = engine.raw_connection()
-        connection.detach()
-        # Checkpoints copy the log into the database file and sync it: a few ms that,
-        # inside a commit, every webhook waiting for the writer's turn would wait too.
-        # The checkpointer thread does them instead, off the writer's turn.
-        connection.cursor().execute(f"PRAGMA wal_autocheckpoint={WRITER_AUTOCHECKPOINT_PAGES}")
-        # The pages a writer touches are the ones just written, read from the log, not the
-        # file: the map only adds work there (measured a few per cent slower).
-        connection.cursor().execute("PRAGMA mmap_size=0")
-        _writer_connections[key] = connection
-        event.listen(engine, "engine_disposed", lambda _engine: _close_writer(key))
-    return connection
-
-
-def _close_writer(key: tuple[str, int]) -> None:
-    connection = _writer_connections.pop(key, None)
-    if connection is not None:
-        connection.close()
-    checkpointer = _checkpointers.pop(key, None)
-    if checkpointer is not None:
-        checkpointer.stop()
-
-
 class _Checkpointer:
     """A thread that checkpoints one SQLite database's WAL every so many group commits.
 
@@ -430,15 +398,38 @@ class _Checkpointer:
             connection.close()
 
 
-_checkpointers: dict[tuple[str, int], _Checkpointer] = {}
+_sqlite_writers: dict[tuple[str, int], tuple[Any, _Checkpointer]] = {}
 
 
-def _checkpointer_for(engine: Engine) -> _Checkpointer:
-    key = _process_key(engine)
-    checkpointer = _checkpointers.get(key)
-    if checkpointer is None:
-        checkpointer = _checkpointers[key] = _Checkpointer(engine)
-    return checkpointer
+def _sqlite_writer(engine: Engine) -> tuple[Any, _Checkpointer]:
+    """Return this process's SQLite writer connection and its WAL checkpointer.
+
+    The connection is used only inside a writer's turn.
+    """
+    key = _process_key(engine)  # a forked worker must not share its parent's
+    writer = _sqlite_writers.get(key)
+    if writer is None:
+        # Taken from the pool (so its pragmas are set) and detached: the process keeps it.
+        connection = engine.raw_connection()
+        connection.detach()
+        # Checkpoints copy the log into the database file and sync it: a few ms that,
+        # inside a commit, every webhook waiting for the writer's turn would wait too.
+        # The checkpointer thread does them instead, off the writer's turn.
+        connection.cursor().execute(f"PRAGMA wal_autocheckpoint={WRITER_AUTOCHECKPOINT_PAGES}")
+        # The pages a writer touches are the ones just written, read from the log, not the
+        # file: the map only adds work there (measured a few per cent slower).
+        connection.cursor().execute("PRAGMA mmap_size=0")
+        writer = _sqlite_writers[key] = (connection, _Checkpointer(engine))
+        event.listen(engine, "engine_disposed", lambda _engine: _close_writer(key))
+    return writer
+
+
+def _close_writer(key: tuple[str, int]) -> None:
+    writer = _sqlite_writers.pop(key, None)
+    if writer is not None:
+        connection, checkpointer = writer
+        connection.close()
+        checkpointer.stop()
 
 
 _thread_turns: dict[str, threading.Lock] = {}

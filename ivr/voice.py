@@ -19,12 +19,14 @@ for any clip not rendered yet.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import (
     Blueprint,
+    Flask,
     Response,
     abort,
     current_app,
@@ -160,17 +162,29 @@ QUERY_SAFE = "!$'()*,/:;?@"
 
 
 def _step_path(endpoint: str) -> str:
-    # url_for builds the whole URL afresh each time; a step's path depends only on the
-    # app and the script root, so it is built once and only the query is encoded.
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    paths = app.extensions.setdefault("ivr_step_paths", {})
+    # A step's path depends only on the app and the script root: the query is encoded
+    # per call, the path is built once.
     key = (request.script_root, endpoint)
-    path = paths.get(key)
-    if path is None:
-        path = url_for(endpoint)
-        if len(paths) < MAX_KEPT_URLS:
-            paths[key] = path
-    return path
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    return _kept_url(_kept_urls(app), key, lambda: url_for(endpoint))
+
+
+def _kept_urls(app: Flask) -> dict[tuple[str | None, ...], str]:
+    return app.extensions.setdefault("ivr_urls", {})
+
+
+def _kept_url(
+    urls: dict[tuple[str | None, ...], str], key: tuple[str | None, ...], build: Callable[[], str]
+) -> str:
+    """Return the URL kept under ``key``, built by ``build`` (url_for) the first time."""
+    # url_for builds the whole URL afresh each time, though its answer depends only on
+    # the app, the script root and its arguments.
+    url = urls.get(key)
+    if url is None:
+        url = build()
+        if len(urls) < MAX_KEPT_URLS:
+            urls[key] = url
+    return url
 
 
 # ------------------------------------------------------------------ speaking
@@ -195,7 +209,7 @@ class _Speech:
     prompts: RenderedPrompts
     base_url: str
     script_root: str
-    audio_paths: dict[tuple[str, str, str | None], str]
+    urls: dict[tuple[str | None, ...], str]
 
     def speak(self, target: VoiceResponse | Gather, key: str, lang: str, **values: Any) -> None:
         """Play prompt ``key`` from its clips, or say it when a clip is missing."""
@@ -208,13 +222,10 @@ class _Speech:
 
     def audio_url(self, path: str, version: str | None) -> str:
         """Return the URL of a rendered prompt, with its version tag."""
-        # url_for's answer depends only on the app, the script root and its arguments.
         key = (self.script_root, path, version)
-        relative = self.audio_paths.get(key)
-        if relative is None:
-            relative = url_for("voice.audio", filename=path, v=version)
-            if len(self.audio_paths) < MAX_KEPT_URLS:
-                self.audio_paths[key] = relative
+        relative = _kept_url(
+            self.urls, key, lambda: url_for("voice.audio", filename=path, v=version)
+        )
         return self.base_url + relative
 
 
@@ -227,7 +238,7 @@ def _speech() -> _Speech:
             library_for(app).current(),
             base_url.rstrip("/"),
             request.script_root,
-            app.extensions.setdefault("ivr_audio_paths", {}),
+            _kept_urls(app),
         )
     return g.ivr_speech
 

@@ -142,7 +142,10 @@ def _clean(value: str) -> str:
 
 def caller_number() -> str:
     """Return the caller's number as the provider reports it (``InboundCall.caller``)."""
-    form = webhook_params()
+    return _caller(webhook_params())
+
+
+def _caller(form: MultiDict[str, str]) -> str:
     return _clean(form.get("From", form.get("Caller", "")))
 
 
@@ -160,7 +163,7 @@ class InboundCall:
         form = webhook_params()
         return cls(
             call_sid=_clean(form.get("CallSid", "")),
-            caller=caller_number(),
+            caller=_caller(form),
             dialled=_clean(form.get("To", form.get("Called", ""))),
             status=_clean(form.get("CallStatus", "")),
         )

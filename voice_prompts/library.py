@@ -305,19 +305,20 @@ class RenderedPrompts:
 
     def tracks(self, key: str, lang: str, **values: object) -> list[Track] | None:
         """Return the tracks that say prompt ``key`` with ``values``, or None if any is missing."""
-        return self._tracks(self.library.spoken(key, lang), values)
-
-    def speech(self, key: str, lang: str, **values: object) -> list[Track] | str:
-        """Return the tracks that say prompt ``key`` with ``values``, or its text for ``<Say>``."""
         spoken = self.library.spoken(key, lang)
-        tracks = self._tracks(spoken, values)
-        return spoken.say_text(values) if tracks is None else tracks
-
-    def _tracks(self, spoken: SpokenPrompt, values: Mapping[str, object]) -> list[Track] | None:
         # Most answers are "not rendered": decide those before spelling out any value.
         if not self._rendered(spoken):
             _check_values(spoken.prompt, values)
             return None
+        return self._clips(spoken, values)
+
+    def speech(self, key: str, lang: str, **values: object) -> list[Track] | str:
+        """Return the tracks that say prompt ``key`` with ``values``, or its text for ``<Say>``."""
+        spoken = self.library.spoken(key, lang)
+        tracks = self._clips(spoken, values) if self._rendered(spoken) else None
+        return spoken.say_text(values) if tracks is None else tracks
+
+    def _clips(self, spoken: SpokenPrompt, values: Mapping[str, object]) -> list[Track] | None:
         tracks = []
         for item_key in spoken.sequence(values):
             track = self.track(item_key, spoken.lang)

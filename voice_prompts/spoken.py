@@ -262,12 +262,8 @@ def check_date(date: dt.date) -> dt.date:
 
 
 def _hindi_number_words(n: int) -> str:
-    # indic-numtowords reads numbers of ten or more digits digit by digit, so the
-    # crores of 100 crore and above are spelled here as a number of crores.
-    if n >= 100 * CRORE:
-        crores, rest = divmod(n, CRORE)
-        head = f"{_hindi_number_words(crores)} {UNIT_WORDS['hi']['crore']}"
-        return f"{head} {_hindi_number_words(rest)}" if rest else head
+    # Below 100 crore only: indic-numtowords reads ten or more digits one by one. (Larger
+    # numbers are put together by crores in _number_words.)
     # A string, not an int: the library iterates over its argument on some paths.
     words = _nfc(indic_num2words(str(n), lang="hi"))
     return " ".join(HINDI_SPELLING_FIXES.get(word, word) for word in words.split())

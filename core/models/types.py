@@ -35,14 +35,11 @@ class UTCDateTime(TypeDecorator[datetime]):
         if dialect.name != "sqlite":
             return super().bind_processor(dialect)
 
-        # The webhooks bind several timestamps per call: one step instead of this class's
-        # conversion followed by SQLite DATETIME's formatting, with the same text out.
+        # The webhooks bind several timestamps per call: this class's conversion, then the
+        # text SQLite DATETIME would write, without its formatting through a dict.
         def process(value: datetime | None) -> str | None:
-            if value is None:
-                return None
-            if value.tzinfo is None:
-                raise ValueError("naive datetime given to a UTC column")
-            return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+            value = self.process_bind_param(value, dialect)
+            return None if value is None else value.isoformat(" ", "microseconds")
 
         return process
 

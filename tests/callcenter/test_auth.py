@@ -253,6 +253,11 @@ def test_flask_users_create_refuses_bad_input(app):
 def test_webhooks_neither_read_nor_set_the_console_session(operator):
     from tests.conftest import post_webhook
 
+    # A permanent session is sent again, refreshed, with every answer that opens it.
+    with operator.session_transaction() as console_session:
+        console_session.permanent = True
+    assert "Set-Cookie" in operator.get("/console/").headers
+
     params = {"CallSid": "CA" + "7" * 32, "From": "+919812345678", "To": "+911800180000"}
     webhook = post_webhook(operator, "/ivr/missed-call", params)
 

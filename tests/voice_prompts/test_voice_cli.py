@@ -8,6 +8,7 @@ import pytest
 from flask import Flask
 
 import voice_prompts
+from core import config
 
 
 @pytest.fixture
@@ -74,3 +75,13 @@ def test_directory_comes_from_config(tmp_path: Path) -> None:
     assert voice_prompts.prompts_directory(app) == tmp_path / "audio"
     voice_prompts.init_app(app)
     assert "prompts" in app.cli.commands
+
+
+def test_directory_is_read_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VOICE_PROMPTS_DIR", str(tmp_path / "audio"))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/x.db")
+    app = Flask(__name__, instance_path=str(tmp_path / "instance"))
+    config.load(app, None)
+    assert voice_prompts.prompts_directory(app) == tmp_path / "audio"
