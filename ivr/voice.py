@@ -52,7 +52,13 @@ from ivr.accounts import (
     linked_to_someone_else,
 )
 from ivr.intake import IntakeSettings
-from telephony.inbound import CallReport, InboundCall, caller_number, twilio_webhook
+from telephony.inbound import (
+    CallReport,
+    InboundCall,
+    caller_number,
+    twilio_webhook,
+    webhook_query,
+)
 from telephony.twiml import Gather, VoiceResponse, twiml
 from voice_prompts import current_library, library_for
 from voice_prompts.languages import LANGUAGES, LOCALE_TAGS
@@ -101,20 +107,20 @@ _APPLICATION_PROMPTS: dict[str, tuple[str, ...]] = {
 
 
 def _lang() -> str:
-    lang = request.args.get("lang", "")
+    lang = webhook_query().get("lang", "")
     return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
 
 
 def _attempt() -> int:
     try:
-        return max(1, int(request.args.get("attempt", "1")))
+        return max(1, int(webhook_query().get("attempt", "1")))
     except ValueError:
         return 1
 
 
 def _int_arg(name: str) -> int | None:
     try:
-        return int(request.args.get(name, ""))
+        return int(webhook_query().get(name, ""))
     except ValueError:
         return None
 
