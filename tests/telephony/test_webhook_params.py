@@ -24,6 +24,8 @@ URLENCODED = "application/x-www-form-urlencoded"
         b"SpeechResult=%E0%A4%AC%E0%A4%BF%E0%A4%B2+%E0%A4%95%E0%A5%8D%E0%A4%AF%E0%A4%BE",
         b"Broken=%FF%FE&Plus=a+b%2Bc",  # escapes that are not UTF-8
         b"Raw=\xff\xfe",  # bytes that are not UTF-8 at all: no parameters
+        b"a=1&&b=2&=x&&",  # empty fields, a blank name
+        b"Sp+ace+d=a+%2b+b&x=1=2",  # pluses in names, a lower-case escape, a second =
         b"",
     ],
 )
