@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from contextlib import closing
@@ -142,3 +145,36 @@ def _rows_in_file_alone(database_file: Path, scratch: Path) -> int:
         return connection.execute(
             "SELECT count(*) FROM blocked_numbers WHERE phone LIKE '+91981%'"
         ).fetchone()[0]
+
+
+SQLITE_ONLY_PROCESS = """
+import ctypes, importlib.util
+from app import create_app
+from core.database import SQLITE_MEMORY_STATISTICS_OFF
+from core.extensions import db
+from sqlalchemy import text
+app = create_app()
+with app.app_context():
+    db.session.execute(text("CREATE TABLE t (x)"))
+    db.session.execute(text("INSERT INTO t VALUES (1)"))
+    db.session.commit()
+    rows = db.session.execute(text("SELECT x FROM t")).all()
+sqlite = ctypes.CDLL(importlib.util.find_spec("_sqlite3").origin)
+sqlite.sqlite3_memory_used.restype = ctypes.c_int64
+print(SQLITE_MEMORY_STATISTICS_OFF, rows, sqlite.sqlite3_memory_used())
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="SQLite is tuned through ctypes on Linux only")
+def test_a_web_process_keeps_no_sqlite_memory_statistics(tmp_path):
+    # A process that starts with the app, as a gunicorn worker does: SQLite counts no
+    # allocations (under its process-wide mutex), and works as before.
+    done = subprocess.run(
+        [sys.executable, "-c", SQLITE_ONLY_PROCESS],
+        cwd=Path(__file__).resolve().parents[2],
+        env={**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'stats.db'}"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip().splitlines()[-1] == "True [(1,)] 0"
