@@ -494,12 +494,14 @@ def _writer_turn(engine: Engine) -> Iterator[None]:
 
 
 class PreparedRead(Prepared):
-    """A SELECT compiled once per engine and run on a pooled DBAPI connection, no Session.
+    """A SELECT compiled once per engine and run on the thread's reading connection, no Session.
 
     For the reads of the webhook hot path: a Session costs more in setting up its result
-    and in the request's teardown than the query itself. ``columns`` name the result
-    columns in the SELECT's order with their types, which convert each row's values as
-    SQLAlchemy's own results would (``text().columns()``).
+    and in the request's teardown than the query itself, and a pooled connection costs a
+    checkout, a liveness ping and (on PostgreSQL) BEGIN and ROLLBACK round trips around
+    the one SELECT. ``columns`` name the result columns in the SELECT's order with their
+    types, which convert each row's values as SQLAlchemy's own results would
+    (``text().columns()``).
     """
 
     def __init__(self, statement: TextClause, **columns: Any) -> None:
@@ -512,25 +514,25 @@ class PreparedRead(Prepared):
     def all(self, engine: Engine, values: dict[str, Any]) -> list[tuple[Any, ...]]:
         """Run with ``values`` and return every row as a tuple, its values converted."""
         sql, params = self._for(engine)
+        bound = params(values)
         dbapi = engine.dialect.loaded_dbapi
-        sqlite = engine.dialect.name == "sqlite"
-        # SQLite: this thread's own connection, which keeps its page cache and needs no
-        # checkout; a SELECT outside BEGIN is its own transaction. Elsewhere: the pool.
-        connection = _reader_connection(engine) if sqlite else engine.raw_connection()
+        connection = _reader_connection(engine)
         try:
-            cursor = connection.cursor()
-            try:
-                cursor.execute(sql, params(values))
-                rows = cursor.fetchall()
-                converters = self._converters_for(engine, cursor.description)
-            finally:
-                cursor.close()
+            rows, description = _fetch_all(connection, sql, bound)
         except dbapi.Error as exc:
-            # The same exceptions as a Session's, so callers see one family of errors.
-            raise DBAPIError.instance(sql, None, exc, dbapi.Error) from exc
-        finally:
-            if not sqlite:
-                connection.close()  # back to the pool, which ends the transaction
+            if not engine.dialect.is_disconnect(exc, connection, None):
+                # The same exceptions as a Session's, so callers see one family of errors.
+                raise DBAPIError.instance(sql, None, exc, dbapi.Error) from exc
+            # The server went away (a restart, an idle timeout): a SELECT is safe to run
+            # again, once, on a new connection.
+            _forget_reader_connection(engine, connection)
+            connection = _reader_connection(engine)
+            try:
+                rows, description = _fetch_all(connection, sql, bound)
+            except dbapi.Error as again:
+                _forget_reader_connection(engine, connection)
+                raise DBAPIError.instance(sql, None, again, dbapi.Error) from again
+        converters = self._converters_for(engine, description)
         return [
             tuple(
                 value if convert is None else convert(value)
@@ -559,17 +561,28 @@ class PreparedRead(Prepared):
         return converters
 
 
+def _fetch_all(connection: Any, sql: str, bound: Any) -> tuple[list[Any], Any]:
+    cursor = connection.cursor()
+    try:
+        cursor.execute(sql, bound)
+        return cursor.fetchall(), cursor.description
+    finally:
+        cursor.close()
+
+
 _readers = threading.local()
 _reader_generations: dict[tuple[str, int], int] = {}
 _reader_connections: dict[tuple[str, int], list[Any]] = {}
 
 
 def _reader_connection(engine: Engine) -> Any:
-    """Return the calling thread's SQLite connection for ``PreparedRead``.
+    """Return the calling thread's DBAPI connection for ``PreparedRead``.
 
     Webhook threads live as long as their process, so each keeps one connection: no pool
-    checkout and reset per read, and a page cache that stays warm between requests.
-    Disposing of the engine closes them all; a thread then opens a new one.
+    checkout, ping and reset per read, and (SQLite) a page cache that stays warm between
+    requests. A SELECT on it is its own transaction: SQLite's driver begins none for it,
+    other databases' connections are in autocommit. Disposing of the engine closes them
+    all; a thread then opens a new one.
     """
     key = _process_key(engine)
     kept: dict[tuple[str, int], tuple[int, Any]] | None = getattr(_readers, "kept", None)
@@ -579,8 +592,13 @@ def _reader_connection(engine: Engine) -> Any:
     entry = kept.get(key)
     if entry is not None and entry[0] == generation:
         return entry[1]
-    connection = engine.raw_connection()
-    connection.detach()
+    pooled = engine.raw_connection()
+    pooled.detach()  # the thread keeps it: not one of the pool's
+    connection = pooled.dbapi_connection
+    if engine.dialect.name != "sqlite":
+        # No transaction left open between reads: it would hold back vacuum, and
+        # BEGIN and ROLLBACK would be two more round trips per read.
+        engine.dialect.set_isolation_level(connection, "AUTOCOMMIT")
     with _registry_lock:
         if key not in _reader_connections:
             _reader_connections[key] = []
@@ -588,6 +606,20 @@ def _reader_connection(engine: Engine) -> Any:
         _reader_connections[key].append(connection)
     kept[key] = (generation, connection)
     return connection
+
+
+def _forget_reader_connection(engine: Engine, connection: Any) -> None:
+    """Close this thread's broken reading connection; the next read opens another."""
+    key = _process_key(engine)
+    _readers.kept.pop(key, None)
+    with _registry_lock:
+        kept = _reader_connections.get(key, [])
+        if connection in kept:
+            kept.remove(connection)
+    try:
+        connection.close()
+    except Exception:  # noqa: BLE001 - it is broken already; closing is a courtesy
+        log.debug("closing a broken reading connection failed", exc_info=True)
 
 
 def _close_readers(key: tuple[str, int]) -> None:

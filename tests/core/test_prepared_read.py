@@ -1,4 +1,4 @@
-"""Reads on the bare connection: the same values as SQLAlchemy's results, the pool intact."""
+"""Reads on the thread's own connection: the same values as SQLAlchemy's results, no pool."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Boolean, Date, Integer, String, text
 from sqlalchemy.exc import DBAPIError
 
-from core.database import PreparedRead
+from core.database import PreparedRead, _reader_connection
 from core.extensions import db
 from core.models.consumers import MONEY
 from ivr.demo import add_consumer
@@ -71,16 +71,44 @@ def test_rows_come_back_as_sqlalchemy_gives_them(app):
         assert PreparedRead(_BILLS, **COLUMNS).all(db.engine, {**values, "number": "0"}) == []
 
 
-def test_the_connection_goes_back_to_the_pool(app):
+def test_reads_borrow_nothing_from_the_pool_and_leave_no_transaction_open(app):
     with app.app_context():
         engine = db.engine
         query = PreparedRead(text("SELECT 1 AS one"), one=Integer)
         for _ in range(engine.pool.size() + 5):
             assert query.all(engine, {}) == [(1,)]
-        assert engine.pool.checkedout() == 0
         with pytest.raises(DBAPIError):
             PreparedRead(text("SELECT nothing FROM nowhere"), one=Integer).all(engine, {})
+        assert query.all(engine, {}) == [(1,)]  # the failed read left the connection usable
         assert engine.pool.checkedout() == 0
+        if engine.dialect.name == "postgresql":
+            # An open transaction would hold back vacuum for as long as the thread lives.
+            idle_in_transaction = text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND state LIKE 'idle in transaction%'"
+            )
+            assert db.session.scalar(idle_in_transaction) == 0
+        else:
+            assert not _reader_connection(engine).in_transaction
+
+
+def test_a_dropped_reading_connection_is_replaced(app):
+    # A database restart or an idle timeout ends the thread's connection under it: the
+    # read runs again on a new one instead of failing the caller.
+    with app.app_context():
+        engine = db.engine
+        query = PreparedRead(text("SELECT 1 AS one"), one=Integer)
+        assert query.all(engine, {}) == [(1,)]
+        dropped = _reader_connection(engine)
+        if engine.dialect.name == "postgresql":
+            pid = PreparedRead(text("SELECT pg_backend_pid() AS pid"), pid=Integer)
+            backend = pid.all(engine, {})[0][0]
+            db.session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+            db.session.commit()
+        else:
+            dropped.close()
+        assert query.all(engine, {}) == [(1,)]
+        assert _reader_connection(engine) is not dropped
 
 
 def test_columns_named_out_of_order_are_refused(app):
