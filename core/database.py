@@ -585,9 +585,9 @@ def _reader_connection(engine: Engine) -> Any:
     all; a thread then opens a new one.
     """
     key = _process_key(engine)
-    kept: dict[tuple[str, int], tuple[int, Any]] | None = getattr(_readers, "kept", None)
+    kept: _ThreadReaders | None = getattr(_readers, "kept", None)
     if kept is None:
-        kept = _readers.kept = {}
+        kept = _readers.kept = _ThreadReaders()
     generation = _reader_generations.get(key, 0)
     entry = kept.get(key)
     if entry is not None and entry[0] == generation:
@@ -608,18 +608,36 @@ def _reader_connection(engine: Engine) -> Any:
     return connection
 
 
+class _ThreadReaders(dict[tuple[str, int], tuple[int, Any]]):
+    """One thread's reading connections (and their generations), closed when the thread ends.
+
+    Servers that start a thread per request (Flask's development server) would otherwise
+    leave a connection open for every request.
+    """
+
+    def __del__(self) -> None:
+        pid = os.getpid()
+        for key, (_generation, connection) in list(self.items()):
+            if key[1] == pid:  # a forked child must not close its parent's connections
+                _discard_reader(key, connection)
+
+
 def _forget_reader_connection(engine: Engine, connection: Any) -> None:
     """Close this thread's broken reading connection; the next read opens another."""
     key = _process_key(engine)
     _readers.kept.pop(key, None)
+    _discard_reader(key, connection)
+
+
+def _discard_reader(key: tuple[str, int], connection: Any) -> None:
     with _registry_lock:
-        kept = _reader_connections.get(key, [])
-        if connection in kept:
-            kept.remove(connection)
+        registered = _reader_connections.get(key, [])
+        if connection in registered:
+            registered.remove(connection)
     try:
         connection.close()
-    except Exception:  # noqa: BLE001 - it is broken already; closing is a courtesy
-        log.debug("closing a broken reading connection failed", exc_info=True)
+    except Exception:  # noqa: BLE001 - closing one that is broken already is a courtesy
+        log.debug("closing a reading connection failed", exc_info=True)
 
 
 def _close_readers(key: tuple[str, int]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 from datetime import date
 from decimal import Decimal
@@ -154,3 +155,25 @@ def test_threads_read_at_once_and_the_engine_closes_their_connections(app):
         engine.dispose()
         # A thread whose connection was closed with the engine opens another.
         assert len(query.all(engine, values)) == 2
+
+
+def test_a_thread_that_ends_closes_its_reading_connection(app):
+    # A server that starts a thread per request must not leave a connection per request.
+    with app.app_context():
+        engine = db.engine
+        query = PreparedRead(text("SELECT 1 AS one"), one=Integer)
+        opened: list[object] = []
+
+        def request_thread() -> None:
+            assert query.all(engine, {}) == [(1,)]
+            opened.append(_reader_connection(engine))
+
+        for _ in range(3):
+            thread = threading.Thread(target=request_thread)
+            thread.start()
+            thread.join()
+        gc.collect()
+        for connection in opened:
+            with pytest.raises(Exception, match="(?i)closed"):
+                connection.cursor().execute("SELECT 1")
+        assert query.all(engine, {}) == [(1,)]  # this thread's own is still open
