@@ -513,6 +513,21 @@ class PreparedRead(Prepared):
 
     def all(self, engine: Engine, values: dict[str, Any]) -> list[tuple[Any, ...]]:
         """Run with ``values`` and return every row as a tuple, its values converted."""
+        return [self.convert(engine, row) for row in self.raw(engine, values)]
+
+    def convert(self, engine: Engine, row: tuple[Any, ...]) -> tuple[Any, ...]:
+        """Convert one row that ``raw`` returned, as ``all`` converts every row."""
+        converters = self._converters[id(engine)]
+        return tuple(
+            value if convert is None else convert(value)
+            for value, convert in zip(row, converters, strict=True)
+        )
+
+    def raw(self, engine: Engine, values: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """Run with ``values`` and return the rows as the driver gives them (NULL is None).
+
+        For a caller that picks a few of many rows by their raw values: ``convert`` those.
+        """
         sql, params = self._for(engine)
         bound = params(values)
         dbapi = engine.dialect.loaded_dbapi
@@ -532,14 +547,8 @@ class PreparedRead(Prepared):
             except dbapi.Error as again:
                 _forget_reader_connection(engine, connection)
                 raise DBAPIError.instance(sql, None, again, dbapi.Error) from again
-        converters = self._converters_for(engine, description)
-        return [
-            tuple(
-                value if convert is None else convert(value)
-                for value, convert in zip(row, converters, strict=True)
-            )
-            for row in rows
-        ]
+        self._converters_for(engine, description)  # checks the columns; kept for convert()
+        return rows
 
     def _converters_for(
         self, engine: Engine, description: Any
