@@ -531,22 +531,20 @@ class PreparedRead(Prepared):
         sql, params = self._for(engine)
         bound = params(values)
         dbapi = engine.dialect.loaded_dbapi
-        connection = _reader_connection(engine)
-        try:
-            rows, description = _fetch_all(connection, sql, bound)
-        except dbapi.Error as exc:
-            if not engine.dialect.is_disconnect(exc, connection, None):
-                # The same exceptions as a Session's, so callers see one family of errors.
-                raise DBAPIError.instance(sql, None, exc, dbapi.Error) from exc
-            # The server went away (a restart, an idle timeout): a SELECT is safe to run
-            # again, once, on a new connection.
-            _forget_reader_connection(engine, connection)
+        for attempt in (1, 2):
             connection = _reader_connection(engine)
             try:
                 rows, description = _fetch_all(connection, sql, bound)
-            except dbapi.Error as again:
-                _forget_reader_connection(engine, connection)
-                raise DBAPIError.instance(sql, None, again, dbapi.Error) from again
+                break
+            except dbapi.Error as exc:
+                # The server went away (a restart, an idle timeout): the connection is
+                # dropped, and a SELECT is safe to run again, once, on a new one.
+                dropped = engine.dialect.is_disconnect(exc, connection, None)
+                if dropped:
+                    _forget_reader_connection(engine, connection)
+                if not dropped or attempt == 2:
+                    # The same exceptions as a Session's, so callers see one family.
+                    raise DBAPIError.instance(sql, None, exc, dbapi.Error) from exc
         self._converters_for(engine, description)  # checks the columns; kept for convert()
         return rows
 

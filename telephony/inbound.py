@@ -27,6 +27,10 @@ _FIELD_LIMIT = 64
 
 _URLENCODED = "application/x-www-form-urlencoded"
 _PARAMS_KEY = "sampark.webhook_params"
+_QUERY_KEY = "sampark.webhook_query"
+
+_PLAIN_QUERY = re.compile(r"\w+=\w*(?:&\w+=\w*)*", re.ASCII)
+"""A query of plain names and values, as flows write their step URLs."""
 
 
 class WebhookParams(MultiDict[str, str]):
@@ -108,12 +112,6 @@ def webhook_query() -> Mapping[str, str]:
             query = req.args
         environ[_QUERY_KEY] = query
     return query
-
-
-_PLAIN_QUERY = re.compile(r"\w+=\w*(?:&\w+=\w*)*", re.ASCII)
-"""A query of plain names and values, as flows write their step URLs."""
-
-_QUERY_KEY = "sampark.webhook_query"
 
 
 def _mimetype(environ: dict[str, Any]) -> str:

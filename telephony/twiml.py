@@ -73,11 +73,6 @@ class _Verbs:
                 child._write(out)  # type: ignore[union-attr]
         out.append("</" + self._name + ">")
 
-    def __str__(self) -> str:
-        out = [XML_DECLARATION]
-        self._write(out)
-        return "".join(out)
-
 
 class _Speaks(_Verbs):
     """The verbs a caller hears, which both a response and a Gather hold."""
@@ -91,10 +86,6 @@ class _Speaks(_Verbs):
     def play(self, url: str | None = None, **attrs: Any) -> None:
         """Play the audio at ``url``."""
         self._add("Play", url, attrs)
-
-    def pause(self, **attrs: Any) -> None:
-        """Stay silent for ``length`` seconds."""
-        self._add("Pause", None, attrs)
 
 
 class Gather(_Speaks):

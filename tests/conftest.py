@@ -114,13 +114,16 @@ def make_app(app_config: dict[str, Any], twilio_api: TwilioStandin) -> Iterator[
     with first.app_context():
         redis_client().flushdb()
     yield factory
-    with first.app_context():
-        db.session.remove()
-        _empty_tables()
-        redis_client().flushdb()
+    # Every connection closed first: one a test left inside a transaction would make
+    # emptying the tables wait for it (on PostgreSQL) instead of letting the test fail.
     for application in made:
         with application.app_context():
+            db.session.remove()
             db.engine.dispose()
+    with first.app_context():
+        _empty_tables()
+        redis_client().flushdb()
+        db.engine.dispose()
 
 
 @pytest.fixture()

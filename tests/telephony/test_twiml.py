@@ -32,7 +32,6 @@ def responses(kind: Any) -> dict[str, Any]:
     played = kind.VoiceResponse()
     played.play("https://sampark.example.in/ivr/audio/hi/num/7.wav?v=0b9aa4a4d12c")
     played.play("https://sampark.example.in/ivr/audio/hi/word/rupees.wav?v=&x=<1>", loop=2)
-    played.pause(length=1)
     played.hangup()
 
     gathered = kind.VoiceResponse()
@@ -48,7 +47,6 @@ def responses(kind: Any) -> dict[str, Any]:
     # Spoken into the Gather after it was appended, as the flows do.
     gather.say(HINDI, language="hi-IN")
     gather.play("https://sampark.example.in/ivr/audio/en/menu_main.wav?v=abc")
-    gather.pause()
 
     keyed = kind.VoiceResponse()
     keyed.append(kind.Gather(action="/a?b=1&c=2", finish_on_key="#", action_on_empty_result=True))

@@ -42,16 +42,9 @@ def test_other_bodies_are_left_to_flask(app):
         assert webhook_params().to_dict() == data
 
 
-def test_a_form_over_the_size_limit_is_refused_as_flask_refuses_it(make_app):
-    app = make_app(MAX_FORM_MEMORY_SIZE=100)
-    body = b"Junk=" + b"x" * 200
-    with app.test_request_context("/ivr/voice", method="POST", data=body, content_type=URLENCODED):
-        with pytest.raises(RequestEntityTooLarge):
-            webhook_params()
-
-
-def test_a_body_over_the_content_limit_is_refused_as_flask_refuses_it(make_app):
-    app = make_app(MAX_CONTENT_LENGTH=100)
+@pytest.mark.parametrize("limit", ["MAX_FORM_MEMORY_SIZE", "MAX_CONTENT_LENGTH"])
+def test_a_body_over_a_size_limit_is_refused_as_flask_refuses_it(make_app, limit):
+    app = make_app(**{limit: 100})
     body = b"Junk=" + b"x" * 200
     with app.test_request_context("/ivr/voice", method="POST", data=body, content_type=URLENCODED):
         with pytest.raises(RequestEntityTooLarge):
