@@ -513,21 +513,6 @@ class PreparedRead(Prepared):
 
     def all(self, engine: Engine, values: dict[str, Any]) -> list[tuple[Any, ...]]:
         """Run with ``values`` and return every row as a tuple, its values converted."""
-        return [self.convert(engine, row) for row in self.raw(engine, values)]
-
-    def convert(self, engine: Engine, row: tuple[Any, ...]) -> tuple[Any, ...]:
-        """Convert one row that ``raw`` returned, as ``all`` converts every row."""
-        converters = self._converters[id(engine)]
-        return tuple(
-            value if convert is None else convert(value)
-            for value, convert in zip(row, converters, strict=True)
-        )
-
-    def raw(self, engine: Engine, values: dict[str, Any]) -> list[tuple[Any, ...]]:
-        """Run with ``values`` and return the rows as the driver gives them (NULL is None).
-
-        For a caller that picks a few of many rows by their raw values: ``convert`` those.
-        """
         sql, params = self._for(engine)
         bound = params(values)
         dbapi = engine.dialect.loaded_dbapi
@@ -545,8 +530,14 @@ class PreparedRead(Prepared):
                 if not dropped or attempt == 2:
                     # The same exceptions as a Session's, so callers see one family.
                     raise DBAPIError.instance(sql, None, exc, dbapi.Error) from exc
-        self._converters_for(engine, description)  # checks the columns; kept for convert()
-        return rows
+        converters = self._converters_for(engine, description)
+        return [
+            tuple(
+                value if convert is None else convert(value)
+                for value, convert in zip(row, converters, strict=True)
+            )
+            for row in rows
+        ]
 
     def _converters_for(
         self, engine: Engine, description: Any

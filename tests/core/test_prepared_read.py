@@ -72,16 +72,6 @@ def test_rows_come_back_as_sqlalchemy_gives_them(app):
         assert PreparedRead(_BILLS, **COLUMNS).all(db.engine, {**values, "number": "0"}) == []
 
 
-def test_raw_rows_convert_one_by_one_as_all_converts_them(app):
-    add_account(app)
-    values = {"number": "1000004321", "phone": "+919812345678"}
-    query = PreparedRead(_BILLS, **COLUMNS)
-    with app.app_context():
-        raw = query.raw(db.engine, values)
-        assert raw[1][2] is None  # a NULL is None before conversion, whatever the driver
-        assert [query.convert(db.engine, row) for row in raw] == query.all(db.engine, values)
-
-
 def test_reads_borrow_nothing_from_the_pool_and_leave_no_transaction_open(app):
     with app.app_context():
         engine = db.engine

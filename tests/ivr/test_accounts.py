@@ -59,6 +59,34 @@ def test_a_payment_older_than_the_recent_bills_is_not_announced(app):
     assert (status.last_paid_amount, status.last_paid_on) == (None, None)
 
 
+def test_a_payment_on_the_oldest_of_the_recent_bills_is_announced(app):
+    history = [bill(1, year=2024, paid=True, amount="77.00")] + [
+        bill(month, year=2025, paid=month == 1, amount="60.00" if month == 1 else "100.00")
+        for month in range(1, RECENT_BILLS + 1)
+    ]
+    status = status_of(app, history)
+    assert status is not None
+    assert (status.last_paid_amount, status.last_paid_on) == (Decimal("60.00"), date(2025, 1, 10))
+
+
+def test_of_two_bills_on_one_date_the_later_entered_is_the_latest(app):
+    # A corrected bill re-issued on the same date supersedes the first one.
+    first, corrected = bill(11, amount="100.00"), bill(11, amount="80.00")
+    status = status_of(app, [first, corrected])
+    assert status is not None
+    assert status.amount_due == Decimal("80.00") and status.amount_after_due == Decimal("90.00")
+
+
+def test_a_disconnected_account_that_has_paid_has_nothing_due(app):
+    with app.app_context():
+        paid = [bill(11, paid=True)]
+        account = add_consumer("1000002222", [CALLER], paid, supply_status="disconnected")
+        db.session.commit()
+        status = bill_for_caller(account.id, CALLER)
+    assert status is not None and status.disconnected and status.amount_due is None
+    assert status.has_bill is True
+
+
 def test_no_bills_and_other_peoples_accounts(app):
     status = status_of(app, [])
     assert status is not None and not status.has_bill and status.amount_due is None

@@ -182,7 +182,6 @@ def test_unknown_key_is_refused_before_rendering(tmp_path: Path, synthesizer: Sy
     assert not (tmp_path / "hi").exists()
 
 
-
 def test_samples_arriving_with_the_end_of_an_utterance_are_kept(tmp_path):
     # pyttsx3's own espeak driver writes the file before appending the samples that come
     # with the end-of-message event, losing them (a short word's entire audio, at times).
