@@ -1,9 +1,10 @@
 # The two commands: `make run` and `make test`. Both set up what they need first.
 VENV ?= .venv
-PYTHON ?= python3
+# PYTHON (optional) is the interpreter to make the virtualenv with; scripts/make-venv
+# otherwise prefers the distribution's optimised python3 to one from PATH.
 PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask
-STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt system-packages.txt 2>/dev/null | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell (cat requirements.txt requirements-dev.txt system-packages.txt scripts/make-venv; echo "$(PYTHON)") 2>/dev/null | cksum | cut -d' ' -f1)
 export FLASK_APP := app
 
 .PHONY: setup run migrate test test-services bench lint prompts clean
@@ -12,7 +13,7 @@ setup: $(STAMP)
 
 $(STAMP): requirements.txt requirements-dev.txt
 	scripts/install-system-packages
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	PYTHON="$(PYTHON)" scripts/make-venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
 	rm -f $(VENV)/.installed-* && touch $@
 

@@ -27,7 +27,7 @@ from bench.server import (
 )
 
 BILL_PATH = "/ivr/voice/bill"
-DEFAULT_CONSUMERS = 100_000
+DEFAULT_CONSUMERS = 1_000_000
 TARGETS = (
     ("bare Flask", "bench.ivr:create_bare_app()"),
     ("IVR bill status", "app:create_app()"),
