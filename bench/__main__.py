@@ -14,6 +14,7 @@ import re
 import sys
 import time
 
+from bench.ivr import DEFAULT_CONSUMERS
 from bench.load import signed_post
 from bench.server import (
     LOG_FILE,
@@ -64,7 +65,7 @@ def main() -> int:
     parser.add_argument(
         "--ivr-consumers",
         type=int,
-        default=100_000,
+        default=DEFAULT_CONSUMERS,
         help="consumers seeded for the IVR bill-status bench (0 skips it)",
     )
     args = parser.parse_args()

@@ -1,10 +1,12 @@
 """The IVR's bill-status step against a bare Flask endpoint, at many consumers.
 
-``run(args)`` seeds N demo consumers (``flask seed-demo``), then serves the app and a bare
-Flask app answering the same path with a fixed TwiML under the same gunicorn settings,
-and sends each the same signed ``POST /ivr/voice/bill`` requests for random consumers
-(the number calling is one linked to the account, as in a real call). Every answer of
-the app must be a 200 announcing an amount or "no dues"; the figures come back as a dict.
+``run(args)`` renders the voice prompts (``flask prompts build``) and seeds N demo
+consumers (``flask seed-demo``), then serves the app and a bare Flask app answering the
+same path with a fixed TwiML of the same shape (one bill's clips) under the same gunicorn
+settings, and sends each the same signed ``POST /ivr/voice/bill`` requests for random
+consumers (the number calling is one linked to the account, as in a real call). Every
+answer of the app must be a 200 announcing an amount or "no dues"; the figures come back
+as a dict.
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response
@@ -25,6 +30,7 @@ from bench.server import (
     flask_command,
     measure_rounds,
 )
+from telephony.twiml import VoiceResponse, render_twiml
 
 BILL_PATH = "/ivr/voice/bill"
 DEFAULT_CONSUMERS = 1_000_000
@@ -33,21 +39,35 @@ TARGETS = (
     ("IVR bill status", "app:create_app()"),
 )
 
-_BARE_TWIML = (
-    '<?xml version="1.0" encoding="UTF-8"?><Response>'
-    '<Say language="hi-IN">आपके बिल की बकाया राशि एक हज़ार पाँच सौ बीस रुपये पचास पैसे है।</Say>'
-    '<Redirect method="POST">/ivr/voice/bill/options?lang=hi&amp;account=1</Redirect>'
-    "</Response>"
-).encode()
+# One bill as the app announces it with its prompts rendered: an unpaid bill in Hindi, the
+# clips of its four prompts, then the redirect to the options.
+_ANNOUNCED_CLIPS = (
+    "bill_amount_due.1 num/3 word/thousand num/5 word/hundred num/23 word/rupees num/77 "
+    "word/paise bill_amount_due.2 bill_due_date.1 num/5 month/12 num/2 word/thousand num/26 "
+    "bill_due_date.2 bill_amount_after_due_date.1 num/3 word/thousand num/5 word/hundred "
+    "num/94 word/rupees num/25 word/paise bill_amount_after_due_date.2 bill_last_payment.1 "
+    "num/1 word/thousand num/9 word/hundred num/38 word/rupees num/87 word/paise "
+    "bill_last_payment.2 num/24 month/10 num/2 word/thousand num/26 bill_last_payment.3"
+).split()
+
+
+def _bare_twiml() -> bytes:
+    response = VoiceResponse()
+    response.play_all(
+        f"{PUBLIC_BASE_URL}/ivr/audio/hi/{clip}.wav?v=0123456789ab" for clip in _ANNOUNCED_CLIPS
+    )
+    response.redirect("/ivr/voice/bill/options?lang=hi&account=1", method="POST")
+    return render_twiml(response)
 
 
 def create_bare_app() -> Flask:
     """Return a Flask app whose one route answers the bill step's path with fixed TwiML."""
     app = Flask(__name__)
+    body = _bare_twiml()
 
     @app.post(BILL_PATH)
     def bill() -> Response:
-        return Response(_BARE_TWIML, mimetype="text/xml")
+        return Response(body, mimetype="text/xml")
 
     return app
 
@@ -84,7 +104,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     rounds = getattr(args, "rounds", 5)
     consumers = getattr(args, "ivr_consumers", None) or DEFAULT_CONSUMERS
 
-    with bench_environment(os.environ.get("IVR_BENCH_DATABASE_URL")) as env:
+    prompts = Path(tempfile.mkdtemp(prefix="sampark-bench-prompts-"))
+    with bench_environment(
+        os.environ.get("IVR_BENCH_DATABASE_URL"), VOICE_PROMPTS_DIR=str(prompts)
+    ) as env:
+        # The answers a deployment gives: its prompts rendered (espeak-ng), played as clips.
+        flask_command("prompts", "build", env=env)
         flask_command("seed-demo", "--consumers", str(consumers), env=env)
 
         def make_load(round_number: int, name: str) -> tuple[list[bytes], list[bytes]]:
@@ -94,15 +119,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 bill_requests(requests, consumers, "127.0.0.1", seed),
             )
 
-        measured = measure_rounds(rounds, TARGETS, env, make_load, connections)
+        try:
+            measured = measure_rounds(rounds, TARGETS, env, make_load, connections)
+        finally:
+            shutil.rmtree(prompts, ignore_errors=True)
 
     # A right answer announces an amount (played or said) or the absence of dues.
-    wrong = sum(
-        1
-        for each in measured.results
-        for body in each["IVR bill status"].bodies
-        if b"<Play>" not in body and b"<Say" not in body
-    )
+    answers = [body for each in measured.results for body in each["IVR bill status"].bodies]
+    wrong = sum(1 for body in answers if b"<Play>" not in body and b"<Say" not in body)
+    said = sum(1 for body in answers if b"<Say" in body)
     return {
         "consumers": consumers,
         "connections": connections,
@@ -110,6 +135,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "rounds": rounds,
         **comparison(measured, "bare Flask", "IVR bill status", "ivr_bill"),
         "answers_without_speech": wrong,
+        "answers_with_text_to_speech": said,  # a clip missing: 0 with every prompt rendered
         "database": env["DATABASE_URL"].split(":", 1)[0],
     }
 

@@ -223,16 +223,23 @@ class _Speech:
         if isinstance(speech, str):
             target.say(speech, language=LOCALE_TAGS[lang])  # type: ignore[index]
             return
-        for path, version in speech:
-            target.play(self.audio_url(path, version))
+        urls, base_url, script_root = self.urls, self.base_url, self.script_root
+        # audio_url() for each clip, its kept answers looked up here.
+        target.play_all(
+            [
+                urls.get((base_url, script_root, path, version)) or self.audio_url(path, version)
+                for path, version in speech
+            ]
+        )
 
     def audio_url(self, path: str, version: str | None) -> str:
         """Return the URL of a rendered prompt, with its version tag."""
-        key = (self.script_root, path, version)
-        relative = _kept_url(
-            self.urls, key, lambda: url_for("voice.audio", filename=path, v=version)
+        key = (self.base_url, self.script_root, path, version)
+        return _kept_url(
+            self.urls,
+            key,
+            lambda: self.base_url + url_for("voice.audio", filename=path, v=version),
         )
-        return self.base_url + relative
 
 
 def _speech() -> _Speech:

@@ -13,6 +13,7 @@ rendering.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from flask import Response
@@ -86,6 +87,21 @@ class _Speaks(_Verbs):
     def play(self, url: str | None = None, **attrs: Any) -> None:
         """Play the audio at ``url``."""
         self._add("Play", url, attrs)
+
+    def play_all(self, urls: Iterable[str]) -> None:
+        """Play the audio at each of ``urls`` in turn, as ``play(url)`` for each would.
+
+        An announcement is dozens of clips, each a ``<Play>``: the clips are few, so each
+        one's verb is written once and kept.
+        """
+        children = self._children
+        for url in urls:
+            verb = _PLAY_VERBS.get(url)
+            if verb is None:
+                verb = "<Play>" + _escape_text(url) + "</Play>" if url else "<Play />"
+                if len(_PLAY_VERBS) < MAX_KEPT_PLAY_VERBS:
+                    _PLAY_VERBS[url] = verb
+            children.append(verb)
 
 
 class Gather(_Speaks):
@@ -167,6 +183,12 @@ _RENAMED = {
     "break_": "break",
 }
 """Arguments that are Python keywords or not identifiers, as twilio names them."""
+
+MAX_KEPT_PLAY_VERBS = 10_000
+"""How many ``<Play>`` verbs are kept written (the clips of every prompt, several versions)."""
+
+_PLAY_VERBS: dict[str, str] = {}
+"""``<Play>`` verbs by URL, as ``play_all`` writes them."""
 
 _ORDERS: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {}
 """For each set of argument names seen: (attribute, argument) pairs in attribute order."""

@@ -114,3 +114,24 @@ def test_flask_response_carries_the_xml(app) -> None:
         answer = twiml(response)
     assert answer.mimetype == "text/xml"
     assert answer.get_data() == str(responses(BUILDERS["twilio"])["gathered"]).encode()
+
+
+def test_playing_a_list_of_clips_is_one_play_each_as_twilio_writes_them() -> None:
+    urls = [
+        "https://sampark.example.in/ivr/audio/hi/num/7.wav?v=0b9aa4a4d12c",
+        "https://sampark.example.in/ivr/audio/hi/word/rupees.wav?v=&x=<1>",
+        "",
+        "https://sampark.example.in/ivr/audio/hi/num/7.wav?v=0b9aa4a4d12c",
+    ]
+    expected = twilio.VoiceResponse()
+    gather = twilio.Gather(num_digits=1)
+    for url in urls:
+        expected.play(url)
+        gather.play(url)
+    expected.append(gather)
+    for _ in range(2):  # the second time from the verbs kept the first time
+        response, ours_gather = ours.VoiceResponse(), ours.Gather(num_digits=1)
+        response.play_all(urls)
+        ours_gather.play_all(iter(urls))
+        response.append(ours_gather)
+        assert render_twiml(response) == str(expected).encode()
