@@ -196,7 +196,9 @@ def write_readme(figures: dict[str, object]) -> None:
             f"| {i['ivr_bill_p99_ms']} ms | {i['ivr_bill_cpu_us']} µs |",
             "",
             f"Ratio to bare Flask: **{i['ratio']}** (median of the rounds: "
-            f"{', '.join(map(str, i['round_ratios']))}). Error answers: {i['error_answers']}.",
+            f"{', '.join(map(str, i['round_ratios']))}). Error answers: {i['error_answers']}; "
+            f"answers without speech: {i['answers_without_speech']}; distinct answers falling "
+            f"back to text-to-speech for a missing clip: {i['answers_with_text_to_speech']}.",
         ]
     lines.append(README_END)
     pattern = re.escape(README_START) + ".*?" + re.escape(README_END)
