@@ -32,7 +32,10 @@ PUBLIC_BASE_URL = "https://bench.sampark.example"
 def flask_command(*args: str, env: dict[str, str]) -> None:
     """Run ``flask ARGS`` in the project with ``env``; raise if it fails."""
     flask = str(Path(sys.executable).parent / "flask")
-    subprocess.run([flask, *args], cwd=ROOT, env=env, check=True, capture_output=True)
+    done = subprocess.run([flask, *args], cwd=ROOT, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        # Say what failed: no espeak-ng for `prompts build`, a database that refused…
+        raise RuntimeError(f"flask {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
 
 
 @contextmanager
