@@ -14,9 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import shutil
 import tempfile
-from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response
@@ -104,10 +102,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     rounds = getattr(args, "rounds", 5)
     consumers = getattr(args, "ivr_consumers", None) or DEFAULT_CONSUMERS
 
-    prompts = Path(tempfile.mkdtemp(prefix="sampark-bench-prompts-"))
-    with bench_environment(
-        os.environ.get("IVR_BENCH_DATABASE_URL"), VOICE_PROMPTS_DIR=str(prompts)
-    ) as env:
+    database_url = os.environ.get("IVR_BENCH_DATABASE_URL")
+    with (
+        tempfile.TemporaryDirectory(prefix="sampark-bench-prompts-") as prompts,
+        bench_environment(database_url, VOICE_PROMPTS_DIR=prompts) as env,
+    ):
         # The answers a deployment gives: its prompts rendered (espeak-ng), played as clips.
         flask_command("prompts", "build", env=env)
         flask_command("seed-demo", "--consumers", str(consumers), env=env)
@@ -119,10 +118,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 bill_requests(requests, consumers, "127.0.0.1", seed),
             )
 
-        try:
-            measured = measure_rounds(rounds, TARGETS, env, make_load, connections)
-        finally:
-            shutil.rmtree(prompts, ignore_errors=True)
+        measured = measure_rounds(rounds, TARGETS, env, make_load, connections)
 
     # A right answer announces an amount (played or said) or the absence of dues.
     answers = [body for each in measured.results for body in each["IVR bill status"].bodies]

@@ -114,7 +114,6 @@ _BILL_FOR_CALLER = PreparedRead(
             EXISTS (SELECT 1 FROM linked_numbers l WHERE l.account_id = a.id) AS has_links,
             EXISTS (SELECT 1 FROM linked_numbers l WHERE l.account_id = a.id AND l.phone = :phone)
                 AS caller_linked,
-            latest.id IS NOT NULL AS has_bill,
             latest.amount_due, latest.amount_after_due, latest.due_date,
             latest.paid_on AS latest_paid_on,
             paid.paid_on, paid.paid_amount
@@ -137,7 +136,6 @@ _BILL_FOR_CALLER = PreparedRead(
     supply_status=String,
     has_links=Boolean,
     caller_linked=Boolean,
-    has_bill=Boolean,
     amount_due=MONEY,
     amount_after_due=MONEY,
     due_date=Date,
@@ -153,10 +151,11 @@ def bill_for_caller(account_id: int, phone: str | None) -> BillStatus | None:
     rows = _BILL_FOR_CALLER.all(db.engine, {"account_id": account_id, "phone": phone or ""})
     if not rows:
         return None
-    (account_number, supply_status, has_links, caller_linked, has_bill, amount_due,
-     amount_after_due, due_date, latest_paid_on, paid_on, paid_amount) = rows[0]  # fmt: skip
+    (account_number, supply_status, has_links, caller_linked, amount_due, amount_after_due,
+     due_date, latest_paid_on, paid_on, paid_amount) = rows[0]  # fmt: skip
     if has_links and not caller_linked:
         return None
+    has_bill = due_date is not None  # a bill always has one; without bills the join gives NULL
     unpaid = has_bill and latest_paid_on is None
     return BillStatus(
         account=AccountRef(account_id, account_number),

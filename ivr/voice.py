@@ -18,8 +18,9 @@ for any clip not rendered yet.
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -223,23 +224,22 @@ class _Speech:
         if isinstance(speech, str):
             target.say(speech, language=LOCALE_TAGS[lang])  # type: ignore[index]
             return
-        urls, base_url, script_root = self.urls, self.base_url, self.script_root
-        # audio_url() for each clip, its kept answers looked up here.
-        target.play_all(
-            [
-                urls.get((base_url, script_root, path, version)) or self.audio_url(path, version)
-                for path, version in speech
-            ]
-        )
+        target.play_all(self.audio_urls(speech))
 
-    def audio_url(self, path: str, version: str | None) -> str:
-        """Return the URL of a rendered prompt, with its version tag."""
-        key = (self.base_url, self.script_root, path, version)
-        return _kept_url(
-            self.urls,
-            key,
-            lambda: self.base_url + url_for("voice.audio", filename=path, v=version),
-        )
+    def audio_urls(self, tracks: Iterable[tuple[str, str | None]]) -> list[str]:
+        """Return the URLs of rendered prompts (path, version tag), each with its tag."""
+        # One loop, no call per clip: a bill is 40-odd clips, each URL kept after first use.
+        urls, base_url, script_root = self.urls, self.base_url, self.script_root
+        found = []
+        for path, version in tracks:
+            key = (base_url, script_root, path, version)
+            found.append(urls.get(key) or _kept_url(urls, key, functools.partial(_audio_url, key)))
+        return found
+
+
+def _audio_url(key: tuple[str, str, str, str | None]) -> str:
+    base_url, _script_root, path, version = key
+    return base_url + url_for("voice.audio", filename=path, v=version)
 
 
 def _speech() -> _Speech:
