@@ -15,11 +15,15 @@ DEFAULTS: dict[str, Any] = {
     "REDIS_URL": "",
     # Database connections each web process keeps: at least its threads (gunicorn.conf.py).
     "DATABASE_POOL_SIZE": 16,
-    # Twilio. With no account SID and token, SMS and calls go to the outbox table.
+    # Telephony: the provider that carries calls and SMS (empty: Twilio when its account is
+    # set, else the outbox table), others whose webhooks are also taken (a migration),
+    # and whether webhook signatures are checked.
+    "TELEPHONY_PROVIDER": "",
+    "TELEPHONY_ALSO_ACCEPT": "",
+    "TELEPHONY_VALIDATE_SIGNATURES": True,
     "TWILIO_ACCOUNT_SID": "",
     "TWILIO_AUTH_TOKEN": "",
     "TWILIO_API_BASE_URL": "",
-    "TWILIO_VALIDATE_SIGNATURES": True,
     "PUBLIC_BASE_URL": "",
     # Numbers of the DISCOM.
     "SMS_FROM": "",
@@ -101,7 +105,7 @@ _INTEGERS = {
     "CAMPAIGN_MAX_ATTEMPTS",
     "CAMPAIGN_RETRY_MINUTES",
 }
-_FLAGS = {"TWILIO_VALIDATE_SIGNATURES", "CALL_RECORDING"}
+_FLAGS = {"TELEPHONY_VALIDATE_SIGNATURES", "CALL_RECORDING"}
 _FALSE_WORDS = {"0", "false", "no", "off", ""}
 
 

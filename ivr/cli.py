@@ -74,7 +74,7 @@ def call_command(
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     token = app.config["TWILIO_AUTH_TOKEN"]
-    if app.config["TWILIO_VALIDATE_SIGNATURES"] and not token:
+    if app.config["TELEPHONY_VALIDATE_SIGNATURES"] and not token:
         raise click.ClickException("TWILIO_AUTH_TOKEN is not set: the IVR would refuse the call")
     transport: Transport
     if url:

@@ -240,7 +240,7 @@ class CallSimulator:
             elif verb.tag == "Redirect":
                 return _path((verb.text or "").strip()), {}
             elif verb.tag == "Dial":
-                number = (verb.text or "").strip()
+                number = (verb.findtext("Number") or verb.text or "").strip()
                 self.record.dialled.append(number)
                 self._note("network", f"dials {number}: {self.dial_status}")
                 if verb.get("action"):

@@ -100,7 +100,7 @@ class Callback(db.Model):
 
 
 class MissedCall(db.Model):
-    """One missed call as Twilio reported it, whatever became of it."""
+    """One missed call as the provider reported it, whatever became of it."""
 
     __tablename__ = "missed_calls"
 
