@@ -24,10 +24,16 @@ DEFAULTS: dict[str, Any] = {
     "TWILIO_ACCOUNT_SID": "",
     "TWILIO_AUTH_TOKEN": "",
     "TWILIO_API_BASE_URL": "",
+    "PLIVO_AUTH_ID": "",
+    "PLIVO_AUTH_TOKEN": "",
+    "PLIVO_API_BASE_URL": "",
     "PUBLIC_BASE_URL": "",
-    # Numbers of the DISCOM.
+    # Numbers of the DISCOM: SMS sender (a registered 6-letter header in India, else a
+    # number), caller ID, and the DLT entity id Indian SMS carry.
+    "SMS_SENDER_ID": "",
     "SMS_FROM": "",
     "CALLER_ID": "",
+    "DLT_ENTITY_ID": "",
     "DEFAULT_REGION": "IN",
     "ALLOWED_REGIONS": "IN",
     # Language of a caller we know nothing about, and numbers that imply another one.

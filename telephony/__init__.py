@@ -15,10 +15,15 @@ from flask import Flask, current_app
 from core.config import split_list
 from telephony.inbound import WebhookDialect
 from telephony.outbound import OutboxProvider, Provider
-from telephony.twilio import TwilioProvider, TwilioWebhooks
+from telephony.plivo import PlivoCaller, PlivoProvider, PlivoWebhooks
+from telephony.script import CallerSide
+from telephony.twilio import TwilioCaller, TwilioProvider, TwilioWebhooks
 
-PROVIDERS = ("twilio",)
+PROVIDERS = ("twilio", "plivo")
 """The providers ``TELEPHONY_PROVIDER`` and ``TELEPHONY_ALSO_ACCEPT`` may name."""
+
+DLT_PROVIDERS = frozenset({"plivo"})
+"""Providers that take an Indian SMS's DLT entity id with each message."""
 
 
 class TelephonySettingsError(ValueError):
@@ -50,13 +55,32 @@ def init_app(app: Flask) -> None:
         app.logger.warning(
             "TELEPHONY_VALIDATE_SIGNATURES is off: anyone can post forged provider webhooks"
         )
-    elif "twilio" in accepted and not config["TWILIO_AUTH_TOKEN"]:
-        app.logger.warning("TWILIO_AUTH_TOKEN is not set: every Twilio webhook will get 403")
+    else:
+        for name, token in (("twilio", "TWILIO_AUTH_TOKEN"), ("plivo", "PLIVO_AUTH_TOKEN")):
+            if name in accepted and not config[token]:
+                app.logger.warning(f"{token} is not set: every {name} webhook will get 403")
 
 
 def _outgoing(app: Flask, name: str) -> Provider:
+    """Return provider ``name`` for SMS and calls; refuse settings that cannot work."""
     config = app.config
-    _require(config, "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN")
+    if not (config["SMS_SENDER_ID"] or config["SMS_FROM"]):
+        raise TelephonySettingsError(
+            f"TELEPHONY_PROVIDER is {name} but SMS_SENDER_ID (the registered sender header) "
+            "and SMS_FROM are not set: SMS would go out with no sender"
+        )
+    _require(config, name, "CALLER_ID")
+    if name in DLT_PROVIDERS and config["DEFAULT_REGION"] == "IN":
+        _require(config, name, "DLT_ENTITY_ID")
+    if name == "plivo":
+        _require(config, name, "PLIVO_AUTH_ID", "PLIVO_AUTH_TOKEN")
+        return PlivoProvider(
+            config["PLIVO_AUTH_ID"],
+            config["PLIVO_AUTH_TOKEN"],
+            dlt_entity_id=config["DLT_ENTITY_ID"],
+            api_base_url=config["PLIVO_API_BASE_URL"] or None,
+        )
+    _require(config, name, "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN")
     return TwilioProvider(
         config["TWILIO_ACCOUNT_SID"],
         config["TWILIO_AUTH_TOKEN"],
@@ -65,15 +89,35 @@ def _outgoing(app: Flask, name: str) -> Provider:
 
 
 def _webhooks(app: Flask, name: str) -> WebhookDialect:
+    if name == "plivo":
+        return PlivoWebhooks(app.config["PLIVO_AUTH_TOKEN"])
     return TwilioWebhooks(app.config["TWILIO_AUTH_TOKEN"])
 
 
-def _require(config: dict[str, object], *names: str) -> None:
+def _require(config: dict[str, object], provider_name: str, *names: str) -> None:
     for setting in names:
         if not config.get(setting):
-            raise TelephonySettingsError(f"{setting} is not set")
+            raise TelephonySettingsError(
+                f"TELEPHONY_PROVIDER is {provider_name} but {setting} is not set"
+            )
+
+
+def sms_sender() -> str:
+    """Return who SMS come from: the registered sender header, else the sending number."""
+    config = current_app.config
+    return config["SMS_SENDER_ID"] or config["SMS_FROM"]
 
 
 def provider() -> Provider:
     """Return the app's outgoing telephony provider."""
     return current_app.extensions["telephony"]
+
+
+def caller_side(app: Flask, name: str | None = None) -> CallerSide:
+    """Return provider ``name``'s part toward our webhooks (default: the main provider's)."""
+    name = name or app.extensions["telephony_webhooks"][0].name
+    if name == "plivo":
+        return PlivoCaller(app.config["PLIVO_AUTH_TOKEN"])
+    if name == "twilio":
+        return TwilioCaller(app.config["TWILIO_AUTH_TOKEN"])
+    raise TelephonySettingsError(f"no provider {name!r}: expected one of {', '.join(PROVIDERS)}")

@@ -22,12 +22,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
+from dataclasses import dataclass
+from xml.etree import ElementTree
 
 from flask import Response
 
 from telephony.xml import Attributes, Element, document
 
-__all__ = ["CallScript", "Speech", "XmlCallScript", "XmlSpeech"]
+__all__ = ["CallScript", "CallerSide", "Speech", "Verb", "XmlCallScript", "XmlSpeech"]
 
 
 class Speech(ABC):
@@ -135,3 +137,83 @@ class XmlCallScript(XmlSpeech, CallScript):
 
     def response(self) -> Response:
         return Response(self.render(), mimetype=self.MIMETYPE)
+
+
+# ------------------------------------------------------------------ a script read back
+
+
+@dataclass(frozen=True, slots=True)
+class Verb:
+    """One verb of a script as a provider reads it back (the call simulator, tests).
+
+    ``kind`` is a verb of the script above (``say``, ``play``, ``gather``, ``dial``,
+    ``redirect``, ``hangup``, ``reject``) or ``pause``; ``text`` is what is said, the URL
+    played or redirected to, or the number dialled; ``action`` is where a gather or a dial
+    posts; a gather's prompts are its ``inner`` verbs.
+    """
+
+    kind: str
+    text: str = ""
+    language: str = ""
+    action: str = ""
+    finish_key: str = ""
+    seconds: int = 0
+    inner: tuple[Verb, ...] = ()
+
+
+class CallerSide(ABC):
+    """A provider's part toward our webhooks: its parameters, its signature, its reading.
+
+    The call simulator (``flask ivr call --provider``) and the tests post webhooks as each
+    provider would through one of these.
+    """
+
+    name: str
+
+    @abstractmethod
+    def call(self, call_id: str, caller: str, dialled: str, status: str) -> dict[str, str]:
+        """Return the parameters that name a call in each of its webhooks."""
+
+    @abstractmethod
+    def keys(self, keys: str) -> dict[str, str]:
+        """Return the parameters of a gather's action when ``keys`` were pressed."""
+
+    @abstractmethod
+    def dial_ended(self, status: str, seconds: int | None = None) -> dict[str, str]:
+        """Return the parameters of a dial's action after the other leg ended so."""
+
+    @abstractmethod
+    def call_ended(self, status: str, seconds: int | None = None) -> dict[str, str]:
+        """Return the parameters of a status callback of a call we placed."""
+
+    @abstractmethod
+    def answered_by(self, who: str) -> dict[str, str]:
+        """Return the parameters telling who picked up (``human``, ``machine``)."""
+
+    @abstractmethod
+    def message_status(self, message_id: str, status: str) -> dict[str, str]:
+        """Return the parameters of an SMS delivery report."""
+
+    @abstractmethod
+    def sign(self, url: str, params: dict[str, str]) -> dict[str, str]:
+        """Return the headers that sign a POST of ``params`` to ``url``."""
+
+    @abstractmethod
+    def read(self, document: str) -> list[Verb]:
+        """Read a script the app answered with; raise ValueError when it is not one."""
+
+
+def parse_document(document: str) -> ElementTree.Element:
+    """Parse an XML script; raise ValueError unless its root is ``<Response>``."""
+    try:
+        root = ElementTree.fromstring(document)
+    except ElementTree.ParseError as error:
+        raise ValueError(f"not XML: {error}") from error
+    if root.tag != "Response":
+        raise ValueError(f"the script's root is <{root.tag}>, not <Response>")
+    return root
+
+
+def language_of(tag: str | None) -> str:
+    """Return the IVR's language code of a provider's language tag (``hi-IN`` → ``hi``)."""
+    return (tag or "hi-IN").split("-")[0]

@@ -11,6 +11,7 @@ import hmac
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from xml.etree import ElementTree
 
 import requests
 from flask import Request, Response
@@ -35,7 +36,15 @@ from telephony.records import (
     seconds,
     status_word,
 )
-from telephony.script import Speech, XmlCallScript, XmlSpeech
+from telephony.script import (
+    CallerSide,
+    Speech,
+    Verb,
+    XmlCallScript,
+    XmlSpeech,
+    language_of,
+    parse_document,
+)
 from telephony.xml import Attributes, Element
 
 SIGNATURE_HEADER = "X-Twilio-Signature"
@@ -282,3 +291,82 @@ def _translated_errors() -> Iterator[None]:
         raise kind(message, code=exc.code, status=exc.status) from exc
     except (requests.RequestException, TwilioException) as exc:
         raise TransientTelephonyError(f"Twilio unreachable: {exc.__class__.__name__}") from exc
+
+
+# ------------------------------------------------------------------ Twilio's part, played
+
+
+class TwilioCaller(CallerSide):
+    """Twilio's part toward our webhooks, for the call simulator and the tests."""
+
+    name = "twilio"
+
+    def __init__(self, auth_token: str) -> None:
+        self.validator = RequestValidator(auth_token)
+
+    def call(self, call_id: str, caller: str, dialled: str, status: str) -> dict[str, str]:
+        return {
+            "CallSid": call_id,
+            "AccountSid": "AC" + "0" * 32,
+            "From": caller,
+            "To": dialled,
+            "CallStatus": status,
+            "Direction": "inbound",
+        }
+
+    def keys(self, keys: str) -> dict[str, str]:
+        return {"Digits": keys}
+
+    def dial_ended(self, status: str, seconds: int | None = None) -> dict[str, str]:
+        params = {"DialCallStatus": status}
+        if seconds is not None:
+            params["DialCallDuration"] = str(seconds)
+        return params
+
+    def call_ended(self, status: str, seconds: int | None = None) -> dict[str, str]:
+        params = {"CallStatus": status}
+        if seconds is not None:
+            params["CallDuration"] = str(seconds)
+        return params
+
+    def answered_by(self, who: str) -> dict[str, str]:
+        return {"AnsweredBy": "machine_start" if who == "machine" else who}
+
+    def message_status(self, message_id: str, status: str) -> dict[str, str]:
+        return {"MessageSid": message_id, "MessageStatus": status}
+
+    def sign(self, url: str, params: dict[str, str]) -> dict[str, str]:
+        return {SIGNATURE_HEADER: self.validator.compute_signature(url, params)}
+
+    def read(self, document: str) -> list[Verb]:
+        return [_twiml_verb(element) for element in parse_document(document)]
+
+
+def _twiml_verb(element: ElementTree.Element) -> Verb:
+    tag, text = element.tag, (element.text or "").strip()
+    if tag == "Say":
+        return Verb("say", text, language=language_of(element.get("language")))
+    if tag == "Play":
+        return Verb("play", text)
+    if tag == "Pause":
+        return Verb("pause", seconds=int(element.get("length", "1")))
+    if tag == "Gather":
+        inner = tuple(_twiml_verb(child) for child in element)
+        if any(verb.kind not in ("say", "play") for verb in inner):
+            raise ValueError("a <Gather> may hold only <Say> and <Play>")
+        return Verb(
+            "gather",
+            action=element.get("action", ""),
+            finish_key=element.get("finishOnKey", "#"),
+            inner=inner,
+        )
+    if tag == "Dial":
+        number = element.findtext("Number") or text
+        return Verb("dial", number.strip(), action=element.get("action", ""))
+    if tag == "Redirect":
+        return Verb("redirect", text)
+    if tag == "Reject":
+        return Verb("reject")
+    if tag == "Hangup":
+        return Verb("hangup")
+    raise ValueError(f"unexpected TwiML verb <{tag}>")
