@@ -221,3 +221,28 @@ def test_settings_that_cannot_work_refuse_to_start_naming_the_setting(
 def test_twilio_credentials_without_a_sender_refuse_to_start(make_app):
     with pytest.raises(TelephonySettingsError, match="SMS_SENDER_ID"):
         make_app(SMS_FROM="")
+
+
+def test_missing_parameters_and_unknown_statuses_change_nothing(
+    app, provider_name, twilio_api, plivo_api
+):
+    side, client = caller_side(app), app.test_client()
+    callback_id, operator_id = claimed_callback(app)
+    with app.app_context():
+        attempt_id = start_call(callback_id, operator_id)
+    run_jobs(app)
+    (call,) = placed_calls(provider_name, twilio_api, plivo_api)
+    leg = side.call(call["id"], CALLER_ID, OPERATOR_PHONE, "in-progress")
+    before = load(app, CallAttempt, attempt_id).status
+
+    for status in ("teleported", "²", ""):
+        report = {**leg, **side.call_ended(status)}
+        assert post_as(client, side, "/ivr/call-status", report).status_code == 204
+    assert load(app, CallAttempt, attempt_id).status == before
+
+    # A missed call that names no call id is still refused unanswered, and not recorded.
+    nameless = {k: v for k, v in side.call("x", CALLER, MISSED_CALL_NUMBER, "ringing").items()
+                if v != "x"}  # fmt: skip
+    answer = post_as(client, side, "/ivr/missed-call", nameless)
+    assert [verb.kind for verb in side.read(answer.get_data(as_text=True))] == ["reject"]
+    assert count(app, MissedCall) == 0
