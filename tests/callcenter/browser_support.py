@@ -6,6 +6,9 @@ a browser of its own here (``playwright install`` is not run).
 
 from __future__ import annotations
 
+import functools
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -18,7 +21,12 @@ from playwright.sync_api import Page, sync_playwright
 from werkzeug.serving import BaseWSGIServer, make_server
 
 CHROMIUM = Path("/usr/bin/chromium")
-"""Debian's Chromium; the browser tests skip when it is missing."""
+"""Debian's Chromium; the browser tests skip when it is missing or does not start."""
+
+START_TIMEOUT_S = 60
+"""How long Playwright's driver and Chromium may take to start before the tests skip."""
+
+SETUP_HINT = "`make setup` installs system-packages.txt as root"
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -72,6 +80,84 @@ def serve(make_app: Callable[..., Flask], **overrides: Any) -> Iterator[LiveApp]
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@functools.cache
+def browser_unavailable(chromium: Path = CHROMIUM) -> str | None:
+    """Why the browser tests cannot run here, or None: tries to start the driver, then Chromium.
+
+    Files being present is not enough: Playwright's driver is a Node.js binary that fails to
+    load without ``libatomic1``, and Chromium may lack a library of its own. So both are
+    started once per test session, and the reason a start failed becomes the skip reason.
+    """
+    if not chromium.exists():
+        return f"no Chromium at {chromium} (apt-get install chromium; {SETUP_HINT})"
+    driver_reason = driver_unavailable()
+    if driver_reason:
+        return driver_reason
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=str(chromium),
+                headless=True,
+                args=CHROMIUM_ARGS,
+                timeout=START_TIMEOUT_S * 1000,
+            )
+            browser.close()
+    except Exception as error:  # any failure to start is a reason to skip, said in full
+        said = _launch_failure(str(error))
+        return f"Chromium at {chromium} does not start: {said} ({SETUP_HINT})"
+    return None
+
+
+def driver_unavailable() -> str | None:
+    """Why Playwright's driver does not start, or None.
+
+    It is started in a process of its own so that what it prints on failing is seen: under
+    ``sync_playwright()`` a driver that cannot start only says the connection closed.
+    """
+    try:
+        driver = subprocess.run(
+            [sys.executable, "-m", "playwright", "--version"],
+            capture_output=True,
+            text=True,
+            timeout=START_TIMEOUT_S,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return f"Playwright's driver did not answer within {START_TIMEOUT_S} s"
+    if driver.returncode != 0:
+        said = _last_line(driver.stderr or driver.stdout) or f"exit status {driver.returncode}"
+        return f"Playwright's driver does not start: {said} ({SETUP_HINT})"
+    return None
+
+
+def _launch_failure(message: str) -> str:
+    """Playwright's launch error in one line: its first line and what the browser last printed.
+
+    The message goes on with the whole command line and a call log; the browser's own words
+    (``[pid=…][err] …``, a library it cannot load, say) are what tells why.
+    """
+    before_call_log = message.split("\nCall log:", 1)[0]
+    said = [
+        line.split("[err]", 1)[1].strip()
+        for line in before_call_log.splitlines()
+        if "[err]" in line and line.split("[err]", 1)[1].strip()
+    ]
+    first = _first_line(message)
+    return f"{first}; it printed: {said[-1][:300]}" if said else first
+
+
+def _first_line(text: str) -> str:
+    """The first non-blank line of ``text``."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[0][:300] if lines else ""
+
+
+def _last_line(text: str) -> str:
+    """The last non-blank line of ``text``, where a failing program usually says why."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1][:300] if lines else ""
 
 
 @contextmanager

@@ -2,7 +2,8 @@
 
 Headless Chromium (Debian's ``chromium`` package) driven by Playwright works the console served
 over HTTP by the real app, on the real database and Redis, with Twilio's REST API replaced by
-the local stand-in. The module skips when the browser or Playwright is not installed.
+the local stand-in. The module skips, saying why, when Playwright is not installed or its driver
+or the browser does not start.
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ from core.extensions import db  # noqa: E402
 from core.models import Callback  # noqa: E402
 from core.phone import mask  # noqa: E402
 from tests.callcenter.browser_support import (  # noqa: E402
-    CHROMIUM,
     LiveApp,
+    browser_unavailable,
     chromium_page,
     fill_form,
     serve,
@@ -45,15 +46,19 @@ from tests.callcenter.test_applications import (  # noqa: E402
 )
 from tests.conftest import ACCOUNT_SID, run_jobs, sign  # noqa: E402
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)"
-)
-
 CONSUMER = "+919876543210"
 OPERATOR_PHONE = "+919800000001"
 DISCOM_NUMBER = "+911800180000"
 BAD_PIN = "012345"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(autouse=True)
+def browser_starts() -> None:
+    """Skip, saying why, unless Playwright's driver and Chromium both start here."""
+    reason = browser_unavailable()
+    if reason:
+        pytest.skip(reason)
 
 
 @pytest.fixture()
