@@ -41,6 +41,9 @@ OPEN_CALLBACK_STATUSES = (CallbackStatus.PENDING, CallbackStatus.CLAIMED, Callba
 OPEN_CALLBACK_SQL = "status IN ({})".format(", ".join(f"'{s}'" for s in OPEN_CALLBACK_STATUSES))
 """The same, as the SQL predicate of the partial unique index (and the upsert that uses it)."""
 
+PENDING_CALLBACK_SQL = f"status = '{CallbackStatus.PENDING}'"
+"""The predicate of the take-next index: the queue is the pending callbacks only."""
+
 
 class MessageStatus(StrEnum):
     """Where an outgoing SMS stands."""
@@ -91,7 +94,18 @@ class Callback(db.Model):
             sqlite_where=db.text(OPEN_CALLBACK_SQL),
             postgresql_where=db.text(OPEN_CALLBACK_SQL),
         ),
-        Index("ix_callbacks_queue", "status", "priority", "due_at"),
+        # The queue in its order (callcenter.queue.queue_order): take-next and the queue page
+        # walk it from the top and stop at their LIMIT, however long the queue. Partial: it
+        # holds the pending callbacks only, not a year of closed ones, and a callback that
+        # leaves the queue is not written into it again.
+        Index(
+            "ix_callbacks_take_next",
+            db.text("priority DESC"),
+            "due_at",
+            "id",
+            sqlite_where=db.text(PENDING_CALLBACK_SQL),
+            postgresql_where=db.text(PENDING_CALLBACK_SQL),
+        ),
     )
 
     @property
