@@ -106,6 +106,18 @@ class Callback(db.Model):
             sqlite_where=db.text(PENDING_CALLBACK_SQL),
             postgresql_where=db.text(PENDING_CALLBACK_SQL),
         ),
+        # A caller's earlier callbacks, newest first (the callback page's history).
+        Index("ix_callbacks_phone_created", "phone", "created_at"),
+        # The dashboard's day and the CSV export's range, by first missed call.
+        Index("ix_callbacks_first_missed", "first_missed_at"),
+        # Callbacks closed after a moment (the dashboard's queue length over a day); the
+        # open ones have none, so the intake never writes this index.
+        Index(
+            "ix_callbacks_closed",
+            "closed_at",
+            sqlite_where=db.text("closed_at IS NOT NULL"),
+            postgresql_where=db.text("closed_at IS NOT NULL"),
+        ),
     )
 
     @property
@@ -128,8 +140,12 @@ class MissedCall(db.Model):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     # A callback's missed calls are found by its number: no index on callback_id, since
-    # each index costs every intake commit a page write.
-    __table_args__ = (Index("ix_missed_calls_phone_received", "phone", "received_at"),)
+    # each index costs every intake commit a page write. The dashboard's day needs one by
+    # time, or it reads a year of missed calls to count today's.
+    __table_args__ = (
+        Index("ix_missed_calls_phone_received", "phone", "received_at"),
+        Index("ix_missed_calls_received", "received_at"),
+    )
 
 
 class OutboundMessage(db.Model):
