@@ -28,8 +28,9 @@ run: migrate
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-## Load-test the webhooks against a bare Flask endpoint under the same server settings;
-## the figures go to bench/results/latest.json and README.md.
+## Load-test the webhooks against a bare Flask endpoint under the same server settings,
+## then take-next under 50 claimers (BENCH_ARGS="--only claim-next" runs that alone);
+## the figures go to bench/results/ and README.md.
 bench: setup
 	$(PY) -m bench --write-readme $(BENCH_ARGS)
 

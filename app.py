@@ -31,7 +31,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def register_proxy(app: Flask) -> None:
-    # Behind a TLS-terminating proxy, request.url must be the https:// URL Twilio signed.
+    # Behind a TLS-terminating proxy, request.url must be the https:// URL the provider signed.
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1)  # type: ignore[method-assign]
 
 

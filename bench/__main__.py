@@ -3,6 +3,8 @@
 Both run under gunicorn with the project's ``gunicorn.conf.py`` and the same settings; the
 load is N unique, correctly signed calls over keep-alive connections. After the run every
 call must be recorded in SQL and queued in Redis, and every answer must be the rejection.
+Then the IVR's bill step (``bench/ivr.py``) and take-next under 50 claimers
+(``bench/claim.py``); ``--only PART`` runs one part alone.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import re
 import sys
 import time
 
+from bench.claim import CLAIMERS
+from bench.claim import DEFAULT_SIZES as DEFAULT_CLAIM_SIZES
 from bench.ivr import DEFAULT_CONSUMERS
 from bench.load import signed_post
 from bench.server import (
@@ -32,6 +36,8 @@ TARGETS = (
     ("missed-call webhook", "app:create_app()"),
 )
 README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
+PARTS = ("webhooks", "ivr", "claim-next")
+"""The benchmark's parts, in the order they run."""
 
 
 def signed_requests(start: int, count: int, host: str) -> list[bytes]:
@@ -62,6 +68,15 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=5, help="rounds, each measuring both")
     parser.add_argument("--write-readme", action="store_true", help="put the figures in README.md")
+    parser.add_argument("--only", choices=PARTS, help="run this part alone")
+    parser.add_argument(
+        "--claim-sizes",
+        type=int,
+        nargs="+",
+        default=list(DEFAULT_CLAIM_SIZES),
+        help="pending callbacks in each round of the claim-next bench",
+    )
+    parser.add_argument("--claimers", type=int, default=CLAIMERS, help="concurrent claimers")
     parser.add_argument(
         "--ivr-consumers",
         type=int,
@@ -69,7 +84,34 @@ def main() -> int:
         help="consumers seeded for the IVR bill-status bench (0 skips it)",
     )
     args = parser.parse_args()
+    parts = (args.only,) if args.only else PARTS
+    results = ROOT / "bench" / "results"
+    results.mkdir(exist_ok=True)
+    ok = True
+    if "webhooks" in parts:
+        ok = run_webhooks(args, with_ivr="ivr" in parts)
+    elif "ivr" in parts:
+        from bench import ivr
 
+        figures = ivr.run(args)
+        print(json.dumps(figures, indent=2))
+        (results / "ivr.json").write_text(json.dumps(figures, indent=2))
+    if "claim-next" in parts:
+        from bench import claim
+
+        figures = claim.run(args)
+        print(json.dumps(figures, indent=2))
+        (results / "claim-next.json").write_text(json.dumps(figures, indent=2))
+        if args.write_readme:
+            claim.write_readme(ROOT / "README.md", figures)
+        if not figures["ok"]:
+            print("FAILED: a callback was claimed twice, or the records disagree", file=sys.stderr)
+            ok = False
+    return 0 if ok else 1
+
+
+def run_webhooks(args: argparse.Namespace, *, with_ivr: bool) -> bool:
+    """Measure the missed-call webhook (and the IVR's bill step); tell whether all went right."""
     LOG_FILE.parent.mkdir(exist_ok=True)
     LOG_FILE.unlink(missing_ok=True)
     with bench_environment(
@@ -101,7 +143,7 @@ def main() -> int:
         "database": env["DATABASE_URL"].split(":", 1)[0],
         "redis": "embedded" if env["REDIS_URL"].startswith("unix://") else "server",
     }
-    if args.ivr_consumers:
+    if with_ivr and args.ivr_consumers:
         from bench import ivr
 
         figures["ivr"] = ivr.run(args)
@@ -117,7 +159,7 @@ def main() -> int:
     )
     if not ok:
         print("FAILED: some calls were not answered, recorded or queued", file=sys.stderr)
-    return 0 if ok else 1
+    return ok
 
 
 def verify(env: dict[str, str]) -> dict[str, int]:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, Response
 
-from telephony.twiml import TWIML_MIMETYPE, reject_busy
-
-REJECT_BYTES = reject_busy().get_data()
+from telephony.twilio import REJECTION, TwimlScript
 
 
 def create_app() -> Flask:
@@ -15,6 +13,6 @@ def create_app() -> Flask:
 
     @app.post("/ivr/missed-call")
     def missed_call() -> Response:
-        return Response(REJECT_BYTES, mimetype=TWIML_MIMETYPE)
+        return Response(REJECTION, mimetype=TwimlScript.MIMETYPE)
 
     return app

@@ -28,7 +28,7 @@ from bench.server import (
     flask_command,
     measure_rounds,
 )
-from telephony.twiml import VoiceResponse, render_twiml
+from telephony.twilio import TwimlScript
 
 BILL_PATH = "/ivr/voice/bill"
 DEFAULT_CONSUMERS = 1_000_000
@@ -50,12 +50,12 @@ _ANNOUNCED_CLIPS = (
 
 
 def _bare_twiml() -> bytes:
-    response = VoiceResponse()
-    response.play_all(
+    script = TwimlScript()
+    script.play_all(
         f"{PUBLIC_BASE_URL}/ivr/audio/hi/{clip}.wav?v=0123456789ab" for clip in _ANNOUNCED_CLIPS
     )
-    response.redirect("/ivr/voice/bill/options?lang=hi&account=1", method="POST")
-    return render_twiml(response)
+    script.redirect("/ivr/voice/bill/options?lang=hi&account=1")
+    return script.render()
 
 
 def create_bare_app() -> Flask:

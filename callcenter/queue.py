@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from callcenter.audit import record_audit
@@ -30,9 +30,6 @@ HELD_STATUSES = (CallbackStatus.CLAIMED, CallbackStatus.CALLING)
 
 QUEUE_PAGE_SIZE = 200
 """Rows shown on the queue page; the rest wait behind them in the same order."""
-
-CLAIM_RETRIES = 5
-"""Times take-next looks again when another operator took the callback it chose."""
 
 
 def queue_order() -> tuple:
@@ -84,10 +81,7 @@ def pending_queue(limit: int = QUEUE_PAGE_SIZE) -> list[QueueRow]:
     now = utcnow()
     sla_minutes = int(current_app.config.get("SLA_MINUTES", DEFAULT_SLA_MINUTES))
     callbacks = db.session.scalars(
-        select(Callback)
-        .where(Callback.status == CallbackStatus.PENDING)
-        .order_by(*queue_order())
-        .limit(limit)
+        select(Callback).where(is_pending()).order_by(*queue_order()).limit(limit)
     )
     rows = []
     for callback in callbacks:
@@ -120,62 +114,61 @@ def current_claim(operator_id: int) -> Callback | None:
     )
 
 
+def is_pending():
+    """Return the condition that a callback waits in the queue, as ix_callbacks_take_next's.
+
+    The status is written into the SQL, not bound: a planner proves that a partial index
+    covers a query from the query's text, and a bound value (in a statement psycopg has
+    prepared, or on SQLite) would hide it.
+    """
+    return Callback.status == literal(CallbackStatus.PENDING, literal_execute=True)
+
+
 def claim_next(operator: User) -> int | None:
     """Claim the best due callback this operator may take; return its id, or None if none.
 
-    Two operators never get the same callback. PostgreSQL locks the chosen row and skips rows
-    another claimer has locked; SQLite drops FOR UPDATE, so there one conditional UPDATE picks
-    and claims in a single statement and the row count tells whether it won.
+    One statement picks and claims: ``UPDATE … WHERE id = (SELECT id … ORDER BY the
+    queue's order LIMIT 1 FOR UPDATE SKIP LOCKED)``. The SELECT walks ix_callbacks_take_next
+    from the top and stops at the first due callback the operator may take, so its cost does
+    not grow with the queue. Two operators never get the same callback: on PostgreSQL the
+    SELECT locks the row it returns and steps over rows other claimers hold locked (and
+    over rows that stopped being pending meanwhile); SQLite has one writer at a time and
+    drops FOR UPDATE. The UPDATE claims only a row still pending, and returns its id.
     """
     session = db.session
     languages = languages_of(operator)
     operator_id = operator.id
     session.rollback()  # start clean: write_transaction begins its own transaction
-    for _ in range(CLAIM_RETRIES):
-        now = utcnow()
-        due = (
-            select(Callback.id)
-            .where(
-                Callback.status == CallbackStatus.PENDING,
-                Callback.due_at <= now,
-                speaks(languages),
+    now = utcnow()
+    best_due = (
+        select(Callback.id)
+        .where(is_pending(), Callback.due_at <= now, speaks(languages))
+        .order_by(*queue_order())
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    with write_transaction(session):
+        claimed = session.execute(
+            update(Callback)
+            .where(Callback.id == best_due, is_pending())
+            .values(status=CallbackStatus.CLAIMED, claimed_by_id=operator_id, claimed_at=now)
+            .returning(Callback.id)
+            .execution_options(synchronize_session=False)
+        ).scalar()
+        if claimed is not None:
+            record_audit(
+                session,
+                actor_id=operator_id,
+                entity=AUDIT_ENTITY,
+                entity_id=claimed,
+                action="claim",
+                changes={
+                    "status": (CallbackStatus.PENDING, CallbackStatus.CLAIMED),
+                    "claimed_by_id": (None, operator_id),
+                },
             )
-            .order_by(*queue_order())
-            .limit(1)
-        )
-        with write_transaction(session):
-            if session.get_bind().dialect.name == "postgresql":
-                callback_id = session.scalar(due.with_for_update(skip_locked=True))
-                if callback_id is None:
-                    return None
-                target = Callback.id == callback_id
-            else:
-                target = Callback.id == due.scalar_subquery()
-            claimed = session.execute(
-                update(Callback)
-                .where(target, Callback.status == CallbackStatus.PENDING)
-                .values(status=CallbackStatus.CLAIMED, claimed_by_id=operator_id, claimed_at=now)
-                .returning(Callback.id)
-                .execution_options(synchronize_session=False)
-            ).scalar()
-            if claimed is not None:
-                record_audit(
-                    session,
-                    actor_id=operator_id,
-                    entity=AUDIT_ENTITY,
-                    entity_id=claimed,
-                    action="claim",
-                    changes={
-                        "status": (CallbackStatus.PENDING, CallbackStatus.CLAIMED),
-                        "claimed_by_id": (None, operator_id),
-                    },
-                )
-                return claimed
-        if session.get_bind().dialect.name != "postgresql":
-            # On SQLite the subquery found nothing due (writers take turns, so no one won
-            # the row from under us): the queue is empty for this operator.
-            return None
-    return None
+    return claimed
 
 
 def lock_callback(session: Session, callback_id: int) -> Callback:

@@ -99,7 +99,7 @@ class QueueUnavailable(CallError):
 
 @dataclass(frozen=True, slots=True)
 class DialResult:
-    """What the Dial action learnt, for the TwiML that ends the operator's call."""
+    """What the dial's action learnt, for the script that ends the operator's call."""
 
     answered: bool
     language: str

@@ -22,7 +22,7 @@ from core.database import Prepared, RawCursor
 from core.extensions import db
 from core.models import MessageStatus, OutboundMessage, UTCDateTime, utcnow
 from core.phone import mask
-from telephony import provider
+from telephony import provider, sms_sender
 from telephony.exceptions import PermanentTelephonyError, TransientTelephonyError
 
 log = logging.getLogger("sampark.sms")
@@ -197,7 +197,7 @@ def send_message(message_id: int) -> str:
         receipt = provider().send_sms(
             message.recipient,
             message.body,
-            sender=config["SMS_FROM"],
+            sender=sms_sender(),
             status_callback=_status_callback_url(),
             dlt_template_id=message.dlt_template_id,
         )

@@ -15,15 +15,25 @@ DEFAULTS: dict[str, Any] = {
     "REDIS_URL": "",
     # Database connections each web process keeps: at least its threads (gunicorn.conf.py).
     "DATABASE_POOL_SIZE": 16,
-    # Twilio. With no account SID and token, SMS and calls go to the outbox table.
+    # Telephony: the provider that carries calls and SMS (empty: Twilio when its account is
+    # set, else the outbox table), others whose webhooks are also taken (a migration),
+    # and whether webhook signatures are checked.
+    "TELEPHONY_PROVIDER": "",
+    "TELEPHONY_ALSO_ACCEPT": "",
+    "TELEPHONY_VALIDATE_SIGNATURES": True,
     "TWILIO_ACCOUNT_SID": "",
     "TWILIO_AUTH_TOKEN": "",
     "TWILIO_API_BASE_URL": "",
-    "TWILIO_VALIDATE_SIGNATURES": True,
+    "PLIVO_AUTH_ID": "",
+    "PLIVO_AUTH_TOKEN": "",
+    "PLIVO_API_BASE_URL": "",
     "PUBLIC_BASE_URL": "",
-    # Numbers of the DISCOM.
+    # Numbers of the DISCOM: SMS sender (a registered 6-letter header in India, else a
+    # number), caller ID, and the DLT entity id Indian SMS carry.
+    "SMS_SENDER_ID": "",
     "SMS_FROM": "",
     "CALLER_ID": "",
+    "DLT_ENTITY_ID": "",
     "DEFAULT_REGION": "IN",
     "ALLOWED_REGIONS": "IN",
     # Language of a caller we know nothing about, and numbers that imply another one.
@@ -101,7 +111,7 @@ _INTEGERS = {
     "CAMPAIGN_MAX_ATTEMPTS",
     "CAMPAIGN_RETRY_MINUTES",
 }
-_FLAGS = {"TWILIO_VALIDATE_SIGNATURES", "CALL_RECORDING"}
+_FLAGS = {"TELEPHONY_VALIDATE_SIGNATURES", "CALL_RECORDING"}
 _FALSE_WORDS = {"0", "false", "no", "off", ""}
 
 

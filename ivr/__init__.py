@@ -1,7 +1,8 @@
-"""Twilio voice webhooks: missed-call intake, the IVR's steps, call and SMS status callbacks.
+"""Voice webhooks: missed-call intake, the IVR's steps, call and SMS status callbacks.
 
-Views here answer the provider in TwiML through ``telephony`` and turn calls into records;
-the work that follows (SMS, calls back) is handed to ``callqueue``.
+Views here answer the provider with the call script of ``telephony`` (which writes it in
+the provider's dialect) and turn calls into records; the work that follows (SMS, calls
+back) is handed to ``callqueue``.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ def init_app(app: Flask) -> None:
     from ivr.views import ivr_bp, sms_bp
     from ivr.voice import voice_bp
 
-    # Twilio cannot send a CSRF token, nor keep a cookie: these check Twilio's signature
-    # instead, and carry their state in their URLs.
+    # Providers cannot send a CSRF token, nor keep a cookie: these check the provider's
+    # signature instead, and carry their state in their URLs.
     for blueprint in (ivr_bp, sms_bp, voice_bp, bridge_bp, announce_bp):
         csrf.exempt(blueprint)
         app.register_blueprint(blueprint)

@@ -27,8 +27,8 @@ from core.models.campaigns import CampaignCall, CampaignCallStatus
 from ivr import actions
 from ivr.accounts import bill_for_caller
 from ivr.voice import speak
-from telephony.inbound import CallReport, InboundCall, twilio_webhook
-from telephony.twiml import Gather, VoiceResponse, twiml
+from telephony.inbound import call_report, call_script, inbound_call, webhook
+from telephony.script import Speech
 from voice_prompts.languages import LANGUAGES
 
 log = logging.getLogger("sampark.ivr")
@@ -47,7 +47,7 @@ def _language(call: CampaignCall) -> str:
     return call.language if call.language in LANGUAGES else DEFAULT_LANGUAGE
 
 
-def _announce(target: Gather, call: CampaignCall, lang: str) -> None:
+def _announce(target: Speech, call: CampaignCall, lang: str) -> None:
     """Say what the consumer owes, read afresh: a bill paid since is not announced as due."""
     if call.account_id is not None:
         status = bill_for_caller(call.account_id, call.phone)
@@ -73,41 +73,38 @@ def _announce(target: Gather, call: CampaignCall, lang: str) -> None:
 def _announcement(call: CampaignCall, *, intro: bool) -> Response:
     lang = _language(call)
     action = url_for("announce.choice", call_id=call.id)
-    response = VoiceResponse()
-    gather = Gather(
-        action=action,
-        method="POST",
-        num_digits=1,
+    script = call_script()
+    gather = script.gather(
+        action,
         timeout=int(current_app.config.get("IVR_GATHER_TIMEOUT", GATHER_TIMEOUT_DEFAULT)),
-        action_on_empty_result=False,
+        max_keys=1,
     )
+    # Nothing pressed: the gather falls through and the choice hears no keys.
+    script.redirect(action)
     if intro:
         speak(gather, "campaign_intro", lang)
     _announce(gather, call, lang)
     speak(gather, "campaign_options", lang)
-    response.append(gather)
-    # Nothing pressed: the Gather falls through and the choice hears no keys.
-    response.redirect(action, method="POST")
-    return twiml(response)
+    return script.response()
 
 
 def _hang_up(*keys: str, lang: str = DEFAULT_LANGUAGE) -> Response:
-    response = VoiceResponse()
+    script = call_script()
     for key in keys:
-        speak(response, key, lang)
-    response.hangup()
-    return twiml(response)
+        speak(script, key, lang)
+    script.hangup()
+    return script.response()
 
 
 # ------------------------------------------------------------------ webhooks
 
 
 @announce_bp.post("/<int:call_id>")
-@twilio_webhook
+@webhook
 def answer(call_id: int) -> Response:
     """Leave a machine a short message; announce the amount to a person."""
-    answered_by = CallReport.from_request().answered_by
-    call = mark_answered(call_id, InboundCall.from_request().call_sid, answered_by)
+    answered_by = call_report().answered_by
+    call = mark_answered(call_id, inbound_call().call_sid, answered_by)
     if call is None:
         return _hang_up()
     if call.status == CampaignCallStatus.MACHINE:
@@ -117,14 +114,14 @@ def answer(call_id: int) -> Response:
 
 
 @announce_bp.post("/<int:call_id>/choice")
-@twilio_webhook
+@webhook
 def choice(call_id: int) -> Response:
     """Follow the consumer's key: 1 repeats, 2 asks for a callback, anything else ends."""
     call = current_call(call_id)
     if call is None:
         return _hang_up()
     lang = _language(call)
-    keys = CallReport.from_request().keys.strip()
+    keys = call_report().keys.strip()
     if keys == REPEAT:
         return _announcement(call, intro=False)
     if keys == CALLBACK:
@@ -137,9 +134,9 @@ def choice(call_id: int) -> Response:
 
 
 @announce_bp.post("/<int:call_id>/status")
-@twilio_webhook
+@webhook
 def status(call_id: int) -> Response:
     """Record how a campaign call ended; a busy or unanswered number is called again later."""
-    call = InboundCall.from_request()
-    record_call_result(call_id, call.call_sid, call.status.lower())
+    call = inbound_call()
+    record_call_result(call_id, call.call_sid, call.status)
     return Response("", 204)

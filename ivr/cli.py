@@ -18,6 +18,7 @@ from ivr.simulator import (
     Transport,
     keys_from_list,
 )
+from telephony import PROVIDERS, caller_side
 
 ivr_cli = AppGroup("ivr", help="Try the IVR without a phone.")
 
@@ -60,6 +61,13 @@ def _stdin_keys() -> KeySource:
     type=click.Choice(["completed", "busy", "no-answer", "failed"]),
     help="What happens when the IVR dials an operator.",
 )
+@click.option(
+    "--provider",
+    "provider_name",
+    type=click.Choice(PROVIDERS),
+    default=None,
+    help="Whose part to play (its parameters, signature and script). [default: the app's]",
+)
 @with_appcontext
 def call_command(
     dialled: str,
@@ -68,19 +76,21 @@ def call_command(
     url: str | None,
     wav_path: str | None,
     dial_status: str,
+    provider_name: str | None,
 ) -> None:
-    """Call the IVR as Twilio would and print the conversation."""
+    """Call the IVR as the provider would and print the conversation."""
     from voice_prompts import prompts_directory
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    token = app.config["TWILIO_AUTH_TOKEN"]
-    if app.config["TWILIO_VALIDATE_SIGNATURES"] and not token:
-        raise click.ClickException("TWILIO_AUTH_TOKEN is not set: the IVR would refuse the call")
+    side = caller_side(app, provider_name)
+    token_setting = f"{side.name.upper()}_AUTH_TOKEN"
+    if app.config["TELEPHONY_VALIDATE_SIGNATURES"] and not app.config[token_setting]:
+        raise click.ClickException(f"{token_setting} is not set: the IVR would refuse the call")
     transport: Transport
     if url:
-        transport = HttpTransport(url, token, app.config.get("PUBLIC_BASE_URL", ""))
+        transport = HttpTransport(url, side, app.config.get("PUBLIC_BASE_URL", ""))
     else:
-        transport = FlaskTransport(app)
+        transport = FlaskTransport(app, side)
     if keys is not None:
         source = keys_from_list(keys.split(","))
     elif sys.stdin.isatty():
@@ -89,6 +99,7 @@ def call_command(
         source = _stdin_keys()
     simulator = CallSimulator(
         transport,
+        side,
         to=dialled,
         caller=caller,
         keys=source,

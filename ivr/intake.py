@@ -18,7 +18,7 @@ from core.database import Prepared, RawCursor, write_in_group
 from core.extensions import db
 from core.models import OPEN_CALLBACK_SQL, MissedCallOutcome, UTCDateTime, utcnow
 from core.phone import mask, read_caller_id
-from telephony.inbound import InboundCall
+from telephony.records import InboundCall
 
 log = logging.getLogger("sampark.intake")
 

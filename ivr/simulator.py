@@ -1,8 +1,9 @@
-"""A call simulator that plays Twilio's part: signed webhooks in, TwiML followed, audio out.
+"""A call simulator that plays a provider's part: signed webhooks in, scripts followed, audio out.
 
 ``flask ivr call --to <number>`` and the tests use it to walk whole calls through the IVR:
-it posts the voice webhook as Twilio would (signed with the auth token), follows the
-TwiML it gets back (Gather, Redirect, Play, Say, Dial, Reject, Hangup), presses the keys
+it posts the voice webhook as the provider would (``--provider``: its parameters, signed
+with its auth token), follows the script it gets back (gather, redirect, play, say, dial,
+reject, hangup, read back through ``telephony``'s ``CallerSide``), presses the keys
 it is given (or reads them from the terminal), prints the conversation and can write the
 whole call's audio to one WAV file: the played clips as served, ``<Say>`` texts spoken
 with the same pyttsx3/espeak-ng synthesizer the prompts are rendered with.
@@ -13,7 +14,6 @@ from __future__ import annotations
 import io
 import uuid
 import wave
-import xml.etree.ElementTree as ET
 from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -23,15 +23,13 @@ from urllib.parse import urlencode, urlsplit
 
 import requests
 from flask import Flask
-from twilio.request_validator import RequestValidator
 
+from telephony.script import CallerSide, Verb
 from voice_prompts.audio import TELEPHONY_RATE, resample, silence, write_wav
 from voice_prompts.library import AUDIO_SUFFIX, read_manifest
 
 ENTRY_PATH = "/ivr/voice"
 """The IVR number's voice webhook: where every call starts."""
-
-SIGNATURE_HEADER = "X-Twilio-Signature"
 
 MAX_REQUESTS = 200
 """Webhooks one simulated call may make before it is called a loop and stopped."""
@@ -40,16 +38,16 @@ PAUSE_MS = 150
 """Silence between two pieces of audio in the recording."""
 
 WAIT_MS = 1000
-"""Silence standing for a Gather waiting for keys."""
+"""Silence standing for a gather waiting for keys."""
 
 HTTP_TIMEOUT_SECONDS = 15
-"""Twilio waits about this long for a webhook."""
+"""Providers wait about this long for a webhook."""
 
 DEFAULT_CALLER = "+919812345678"
 
 
 class SimulatorError(RuntimeError):
-    """The app answered something Twilio would not accept (an error status, bad TwiML)."""
+    """The app answered something a provider would not accept (an error status, a bad script)."""
 
 
 class Transport(Protocol):
@@ -61,14 +59,13 @@ class Transport(Protocol):
 
 
 class _Signer:
-    def __init__(self, auth_token: str, signed_base: str) -> None:
-        self.validator = RequestValidator(auth_token)
+    def __init__(self, side: CallerSide, signed_base: str) -> None:
+        self.side = side
         self.signed_base = signed_base.rstrip("/")
 
     def headers(self, path: str, params: dict[str, str]) -> dict[str, str]:
-        signature = self.validator.compute_signature(self.signed_base + path, params)
         return {
-            SIGNATURE_HEADER: signature,
+            **self.side.sign(self.signed_base + path, params),
             "Content-Type": "application/x-www-form-urlencoded",
         }
 
@@ -76,11 +73,11 @@ class _Signer:
 class FlaskTransport:
     """Post to an app in this process through its test client."""
 
-    def __init__(self, app: Flask) -> None:
+    def __init__(self, app: Flask, side: CallerSide) -> None:
         self.app = app
         self.client = app.test_client()
         base = app.config.get("PUBLIC_BASE_URL") or "http://localhost"
-        self.signer = _Signer(app.config["TWILIO_AUTH_TOKEN"], base)
+        self.signer = _Signer(side, base)
 
     def post(self, path: str, params: dict[str, str]) -> str:
         response = self.client.post(
@@ -98,11 +95,11 @@ class FlaskTransport:
 
 
 class HttpTransport:
-    """Post to a running server, signing for the public URL Twilio would use."""
+    """Post to a running server, signing for the public URL the provider would use."""
 
-    def __init__(self, base_url: str, auth_token: str, public_base_url: str = "") -> None:
+    def __init__(self, base_url: str, side: CallerSide, public_base_url: str = "") -> None:
         self.base_url = base_url.rstrip("/")
-        self.signer = _Signer(auth_token, public_base_url or self.base_url)
+        self.signer = _Signer(side, public_base_url or self.base_url)
         self.session = requests.Session()
 
     def post(self, path: str, params: dict[str, str]) -> str:
@@ -155,21 +152,22 @@ class CallRecord:
 
 
 KeySource = Callable[[], str | None]
-"""Returns the keys pressed at a Gather ("" for none), or None when the caller hangs up."""
+"""Returns the keys pressed at a gather ("" for none), or None when the caller hangs up."""
 
 
 def keys_from_list(keys: Iterable[str]) -> KeySource:
-    """Press the given entries one per Gather; when they run out, press nothing."""
+    """Press the given entries one per gather; when they run out, press nothing."""
     remaining: Iterator[str] = iter(list(keys))
     return lambda: next(remaining, "")
 
 
 class CallSimulator:
-    """Play one call against the IVR, as Twilio would."""
+    """Play one call against the IVR, as the provider would."""
 
     def __init__(
         self,
         transport: Transport,
+        side: CallerSide,
         *,
         to: str,
         caller: str = DEFAULT_CALLER,
@@ -185,14 +183,8 @@ class CallSimulator:
         self.dial_status = dial_status
         self.echo = echo
         self.manifest = read_manifest(prompts_directory) if prompts_directory else {}
-        self.params = {
-            "CallSid": "CA" + uuid.uuid4().hex,
-            "AccountSid": "AC" + "0" * 32,
-            "From": caller,
-            "To": to,
-            "CallStatus": "in-progress",
-            "Direction": "inbound",
-        }
+        self.side = side
+        self.params = side.call("CA" + uuid.uuid4().hex, caller, to, "in-progress")
         self._synthesizer = None
         self.record = CallRecord()
 
@@ -212,64 +204,54 @@ class CallSimulator:
 
     def _follow(self, document: str) -> tuple[str | None, dict[str, str]]:
         try:
-            root = ET.fromstring(document)
-        except ET.ParseError as error:
-            raise SimulatorError(f"not TwiML: {error}") from error
-        if root.tag != "Response":
-            raise SimulatorError(f"TwiML root is <{root.tag}>, not <Response>")
-        for verb in root:
-            if verb.tag in ("Say", "Play"):
+            verbs = self.side.read(document)
+        except ValueError as error:
+            raise SimulatorError(f"not a {self.side.name} script: {error}") from error
+        for verb in verbs:
+            if verb.kind in ("say", "play"):
                 self._speech(verb)
-            elif verb.tag == "Pause":
-                self._silence(int(verb.get("length", "1")) * 1000)
-            elif verb.tag == "Gather":
-                for inner in verb:
+            elif verb.kind == "pause":
+                self._silence(verb.seconds * 1000)
+            elif verb.kind == "gather":
+                for inner in verb.inner:
                     self._speech(inner)
                 keys = self.keys()
                 if keys is None:
                     self._end("caller hung up")
                     return None, {}
-                finish = verb.get("finishOnKey", "#")
+                finish = verb.finish_key
                 if keys:
                     self._note("caller", f"presses {keys}")
                     self._silence(WAIT_MS // 2)
                     digits = keys[:-1] if finish and keys.endswith(finish) else keys
-                    return _path(verb.get("action", "")), {"Digits": digits}
+                    return _path(verb.action), self.side.keys(digits)
                 self._note("caller", "(presses nothing)")
                 self._silence(WAIT_MS)
-            elif verb.tag == "Redirect":
-                return _path((verb.text or "").strip()), {}
-            elif verb.tag == "Dial":
-                number = (verb.text or "").strip()
-                self.record.dialled.append(number)
-                self._note("network", f"dials {number}: {self.dial_status}")
-                if verb.get("action"):
-                    return _path(verb.get("action", "")), {"DialCallStatus": self.dial_status}
-            elif verb.tag == "Reject":
-                self._end(f"rejected ({verb.get('reason', 'rejected')})")
+            elif verb.kind == "redirect":
+                return _path(verb.text), {}
+            elif verb.kind == "dial":
+                self.record.dialled.append(verb.text)
+                self._note("network", f"dials {verb.text}: {self.dial_status}")
+                if verb.action:
+                    return _path(verb.action), self.side.dial_ended(self.dial_status)
+            elif verb.kind == "reject":
+                self._end("rejected")
                 return None, {}
-            elif verb.tag == "Hangup":
+            elif verb.kind == "hangup":
                 self._end("IVR hung up")
                 return None, {}
-            else:
-                raise SimulatorError(f"unexpected TwiML verb <{verb.tag}>")
-        self._end("end of TwiML: the call ends")
+        self._end("end of the script: the call ends")
         return None, {}
 
-    def _speech(self, verb: ET.Element) -> None:
-        if verb.tag == "Say":
-            text = (verb.text or "").strip()
-            self._note("ivr", text)
+    def _speech(self, verb: Verb) -> None:
+        if verb.kind == "say":
+            self._note("ivr", verb.text)
             if self.record_audio:
-                lang = (verb.get("language") or "hi-IN").split("-")[0]
-                self._append(self._synthesize(text, lang))
-        elif verb.tag == "Play":
-            url = (verb.text or "").strip()
-            self._note("ivr", self._describe(url))
-            if self.record_audio:
-                self._append(_wav_samples(self.transport.get(_path(url))))
+                self._append(self._synthesize(verb.text, verb.language))
         else:
-            raise SimulatorError(f"unexpected <{verb.tag}> inside <Gather>")
+            self._note("ivr", self._describe(verb.text))
+            if self.record_audio:
+                self._append(_wav_samples(self.transport.get(_path(verb.text))))
 
     def _describe(self, url: str) -> str:
         # The audio URL ends in <lang>/<key>.wav; the manifest knows what that file says.

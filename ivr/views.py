@@ -11,8 +11,7 @@ from callqueue.calls import record_call_status
 from core.extensions import db
 from core.models import MessageStatus, OutboundMessage, utcnow
 from ivr.intake import record_missed_call
-from telephony.inbound import CallReport, InboundCall, MessageStatusReport, twilio_webhook
-from telephony.twiml import reject_busy
+from telephony.inbound import call_report, inbound_call, message_status, reject_call, webhook
 
 log = logging.getLogger("sampark.ivr")
 
@@ -29,26 +28,26 @@ _DELIVERY_STATUSES = {
 
 
 @ivr_bp.post("/missed-call")
-@twilio_webhook
+@webhook
 def missed_call() -> Response:
     """Reject the call at once, so it costs the caller nothing, and record it."""
-    call = InboundCall.from_request()
+    call = inbound_call()
     if call.call_sid:
         record_missed_call(call)
     else:
-        log.warning("missed-call webhook without a CallSid: nothing to record")
-    return reject_busy()
+        log.warning("missed-call webhook without a call id: nothing to record")
+    return reject_call()
 
 
 @ivr_bp.post("/call-status")
-@twilio_webhook
+@webhook
 def call_status() -> Response:
     """Record a status callback of a call we placed on its attempt; unknown calls are ignored."""
-    call, report = InboundCall.from_request(), CallReport.from_request()
+    call, report = inbound_call(), call_report()
     if call.call_sid and call.status:
         known = record_call_status(
             call.call_sid,
-            call.status.lower(),
+            call.status,
             duration=report.call_duration,
             recording_url=report.recording_url,
         )
@@ -58,10 +57,10 @@ def call_status() -> Response:
 
 
 @sms_bp.post("/status")
-@twilio_webhook
+@webhook
 def sms_status() -> Response:
     """Record an SMS delivery report; unknown messages and statuses are ignored."""
-    report = MessageStatusReport.from_request()
+    report = message_status()
     status = _DELIVERY_STATUSES.get(report.status)
     if report.message_sid and status is not None:
         values: dict[str, object] = {"status": status}

@@ -1,19 +1,19 @@
 """The IVR call flow: language, main menu, bill status, application status, callback, fault.
 
 One POST route per step, each checked for the provider's signature. A step that asks for
-keys answers with a Gather whose action is the step's ``…/answer`` route; when the caller
-presses nothing, the Gather falls through to a Redirect to that same route without keys,
+keys answers with a gather whose action is the step's ``…/answer`` route; when the caller
+presses nothing, the gather falls through to a redirect to that same route without keys,
 so "no input" and "wrong key" are handled in one place. State travels in the URL's query
 (``lang``, ``attempt``, ``account``, ``application``), never in a server-side session:
 
-- every Gather has a timeout (``IVR_GATHER_TIMEOUT``) and a step is asked at most
+- every gather has a timeout (``IVR_GATHER_TIMEOUT``) and a step is asked at most
   ``IVR_MAX_TRIES`` times; after the last try the caller is offered a callback;
 - 9 repeats a step, * goes back one step;
 - application numbers are keyed as digits only: NC-2026-000123 is 2026000123 followed
   by # (the year, then the sequence; see ``ivr.accounts.application_numbers_for_keys``).
 
-Prompts are played from rendered clips (``GET /ivr/audio/…``) and fall back to ``<Say>``
-for any clip not rendered yet.
+Prompts are played from rendered clips (``GET /ivr/audio/…``) and fall back to the
+provider's text-to-speech for any clip not rendered yet.
 """
 
 from __future__ import annotations
@@ -54,15 +54,16 @@ from ivr.accounts import (
 )
 from ivr.intake import IntakeSettings
 from telephony.inbound import (
-    CallReport,
-    InboundCall,
+    call_report,
+    call_script,
     caller_number,
-    twilio_webhook,
+    inbound_call,
+    webhook,
     webhook_query,
 )
-from telephony.twiml import Gather, VoiceResponse, twiml
+from telephony.script import CallScript, Speech
 from voice_prompts import current_library, library_for
-from voice_prompts.languages import LANGUAGES, LOCALE_TAGS
+from voice_prompts.languages import LANGUAGES
 from voice_prompts.library import RenderedPrompts
 
 log = logging.getLogger("sampark.ivr")
@@ -70,7 +71,7 @@ log = logging.getLogger("sampark.ivr")
 voice_bp = Blueprint("voice", __name__, url_prefix="/ivr")
 
 GATHER_TIMEOUT_DEFAULT = 6
-"""Seconds a Gather waits for the first key (setting IVR_GATHER_TIMEOUT)."""
+"""Seconds a gather waits for the first key (setting IVR_GATHER_TIMEOUT)."""
 
 MAX_TRIES_DEFAULT = 3
 """How often a step is asked before the caller is offered a callback (IVR_MAX_TRIES)."""
@@ -127,7 +128,7 @@ def _int_arg(name: str) -> int | None:
 
 
 def _keys() -> str:
-    keys = CallReport.from_request().keys
+    keys = call_report().keys
     return "".join(ch for ch in keys if ch in "0123456789*#")[: MAX_KEYED_DIGITS + 1]
 
 
@@ -197,7 +198,7 @@ def _kept_url(
 # ------------------------------------------------------------------ speaking
 
 
-def speak(target: VoiceResponse | Gather, key: str, lang: str, **values: Any) -> None:
+def speak(target: Speech, key: str, lang: str, **values: Any) -> None:
     """Play prompt ``key`` from its clips, or say it when a clip is missing.
 
     For every webhook that speaks prompts (the IVR's steps, announcement calls).
@@ -218,11 +219,11 @@ class _Speech:
     script_root: str
     urls: dict[tuple[str | None, ...], str]
 
-    def speak(self, target: VoiceResponse | Gather, key: str, lang: str, **values: Any) -> None:
+    def speak(self, target: Speech, key: str, lang: str, **values: Any) -> None:
         """Play prompt ``key`` from its clips, or say it when a clip is missing."""
         speech = self.prompts.speech(key, lang, **values)
         if isinstance(speech, str):
-            target.say(speech, language=LOCALE_TAGS[lang])  # type: ignore[index]
+            target.say(speech, lang)
             return
         target.play_all(self.audio_urls(speech))
 
@@ -263,25 +264,19 @@ def _gather(
     *,
     finish_on_key: str | None = None,
     **args: Any,
-) -> tuple[VoiceResponse, Gather]:
-    """Return a response with a Gather posting to ``answer_endpoint``, and the Gather."""
+) -> tuple[CallScript, Speech]:
+    """Return a script with a gather posting to ``answer_endpoint``, and the gather."""
     action = _url(answer_endpoint, lang=lang, attempt=attempt, **args)
-    options: dict[str, Any] = {
-        "action": action,
-        "method": "POST",
-        "timeout": _setting("IVR_GATHER_TIMEOUT", GATHER_TIMEOUT_DEFAULT),
-        "action_on_empty_result": False,
-    }
-    if finish_on_key:
-        options["finish_on_key"] = finish_on_key
-    else:
-        options["num_digits"] = 1
-    response = VoiceResponse()
-    gather = Gather(**options)
-    response.append(gather)
-    # Nothing pressed: the Gather falls through to here and the answer hears no keys.
-    response.redirect(action, method="POST")
-    return response, gather
+    script = call_script()
+    gather = script.gather(
+        action,
+        timeout=_setting("IVR_GATHER_TIMEOUT", GATHER_TIMEOUT_DEFAULT),
+        max_keys=None if finish_on_key else 1,
+        finish_key=finish_on_key,
+    )
+    # Nothing pressed: the gather falls through to here and the answer hears no keys.
+    script.redirect(action)
+    return script, gather
 
 
 Spoken = str | tuple[str, dict[str, Any]]
@@ -289,12 +284,12 @@ Spoken = str | tuple[str, dict[str, Any]]
 
 
 def _redirect(endpoint: str, *, say: tuple[Spoken, ...] = (), **args: Any) -> Response:
-    response = VoiceResponse()
+    script = call_script()
     for item in say:
         key, values = (item, {}) if isinstance(item, str) else item
-        speak(response, key, _lang(), **values)
-    response.redirect(_url(endpoint, **args), method="POST")
-    return twiml(response)
+        speak(script, key, _lang(), **values)
+    script.redirect(_url(endpoint, **args))
+    return script.response()
 
 
 def _retry(step: str, problem: Spoken, **args: Any) -> Response:
@@ -307,12 +302,12 @@ def _retry(step: str, problem: Spoken, **args: Any) -> Response:
 
 def _goodbye(*keys: str, **values: Any) -> Response:
     lang = _lang()
-    response = VoiceResponse()
+    script = call_script()
     for key in keys:
-        speak(response, key, lang, **values.get(key, {}))
-    speak(response, "goodbye", lang)
-    response.hangup()
-    return twiml(response)
+        speak(script, key, lang, **values.get(key, {}))
+    speak(script, "goodbye", lang)
+    script.hangup()
+    return script.response()
 
 
 def _menu_answer(step: str, back: str, choices: dict[str, str], **args: Any) -> Response:
@@ -333,16 +328,16 @@ def _menu_answer(step: str, back: str, choices: dict[str, str], **args: Any) -> 
 
 
 @voice_bp.post("/voice")
-@twilio_webhook
+@webhook
 def voice() -> Response:
     """Answer the IVR number: ask for the language, Hindi first."""
-    response, gather = _gather("voice.language_answer", None, _attempt())
+    script, gather = _gather("voice.language_answer", None, _attempt())
     speak(gather, "language_choice", DEFAULT_LANGUAGE)
-    return twiml(response)
+    return script.response()
 
 
 @voice_bp.post("/voice/language/answer")
-@twilio_webhook
+@webhook
 def language_answer() -> Response:
     """Take the language: 1 Hindi, 2 English."""
     keys = _keys().rstrip("#")
@@ -352,24 +347,24 @@ def language_answer() -> Response:
             return _redirect("voice.voice", attempt=_attempt())
         # Before a language is chosen, the retries speak Hindi, the default.
         return _retry("voice.voice", "invalid_key" if keys else "no_input")
-    response = VoiceResponse()
-    speak(response, "welcome", chosen)
-    response.redirect(_url("voice.menu", lang=chosen), method="POST")
-    return twiml(response)
+    script = call_script()
+    speak(script, "welcome", chosen)
+    script.redirect(_url("voice.menu", lang=chosen))
+    return script.response()
 
 
 @voice_bp.post("/voice/menu")
-@twilio_webhook
+@webhook
 def menu() -> Response:
     """Offer the main menu."""
     lang = _lang()
-    response, gather = _gather("voice.menu_answer", lang, _attempt())
+    script, gather = _gather("voice.menu_answer", lang, _attempt())
     speak(gather, "menu_main", lang)
-    return twiml(response)
+    return script.response()
 
 
 @voice_bp.post("/voice/menu/answer")
-@twilio_webhook
+@webhook
 def menu_answer() -> Response:
     """Follow the main menu: 1 bill, 2 application, 3 callback, 4 fault, 0 operator."""
     choices = {
@@ -386,7 +381,7 @@ def menu_answer() -> Response:
 
 
 @voice_bp.post("/voice/account")
-@twilio_webhook
+@webhook
 def account() -> Response:
     """Find the caller's account: confirm the one, list the several, or ask for the number."""
     lang, attempt = _lang(), _attempt()
@@ -394,18 +389,18 @@ def account() -> Response:
     if not accounts:
         return _redirect("voice.account_enter", say=("no_linked_account",), lang=lang)
     if len(accounts) == 1:
-        response, gather = _gather("voice.account_answer", lang, attempt)
+        script, gather = _gather("voice.account_answer", lang, attempt)
         speak(gather, "confirm_account", lang, last_digits=accounts[0].last_digits)
-        return twiml(response)
-    response, gather = _gather("voice.account_answer", lang, attempt)
+        return script.response()
+    script, gather = _gather("voice.account_answer", lang, attempt)
     for choice, each in enumerate(accounts[:MAX_LISTED_ACCOUNTS], start=1):
         speak(gather, "choose_account", lang, last_digits=each.last_digits, choice=choice)
     speak(gather, "choose_other_account", lang)
-    return twiml(response)
+    return script.response()
 
 
 @voice_bp.post("/voice/account/answer")
-@twilio_webhook
+@webhook
 def account_answer() -> Response:
     """Follow the account confirmation (1 yes, 2 another) or the list (1–8, 0 another)."""
     lang = _lang()
@@ -425,17 +420,17 @@ def account_answer() -> Response:
 
 
 @voice_bp.post("/voice/account/enter")
-@twilio_webhook
+@webhook
 def account_enter() -> Response:
     """Ask for the account number on the keypad, ended with #."""
     lang = _lang()
-    response, gather = _gather("voice.account_enter_answer", lang, _attempt(), finish_on_key="#")
+    script, gather = _gather("voice.account_enter_answer", lang, _attempt(), finish_on_key="#")
     speak(gather, "enter_account", lang)
-    return twiml(response)
+    return script.response()
 
 
 @voice_bp.post("/voice/account/enter/answer")
-@twilio_webhook
+@webhook
 def account_enter_answer() -> Response:
     """Check the keyed account number against the DISCOM's format and the caller's number."""
     lang, keys = _lang(), _keys().rstrip("#")
@@ -465,7 +460,7 @@ def _allowed_bill() -> BillStatus | None:
     return bill_for_caller(account_id, _caller_phone()) if account_id is not None else None
 
 
-def _announce_bill(target: VoiceResponse, status: BillStatus, lang: str) -> None:
+def _announce_bill(target: Speech, status: BillStatus, lang: str) -> None:
     speak = _speech().speak
     if not status.has_bill:
         speak(target, "bill_not_found", lang)
@@ -489,36 +484,36 @@ def _announce_bill(target: VoiceResponse, status: BillStatus, lang: str) -> None
 
 
 @voice_bp.post("/voice/bill")
-@twilio_webhook
+@webhook
 def bill() -> Response:
     """Announce the account's bill, then offer it by SMS."""
     lang = _lang()
     status = _allowed_bill()
     if status is None:
         return _redirect("voice.menu", say=("unknown_account",), lang=lang)
-    response = VoiceResponse()
-    _announce_bill(response, status, lang)
-    response.redirect(
-        _url("voice.bill_options", lang=lang, account=status.account.id), method="POST"
+    script = call_script()
+    _announce_bill(script, status, lang)
+    script.redirect(
+        _url("voice.bill_options", lang=lang, account=status.account.id)
     )
-    return twiml(response)
+    return script.response()
 
 
 @voice_bp.post("/voice/bill/options")
-@twilio_webhook
+@webhook
 def bill_options() -> Response:
     """Offer the bill by SMS, a repeat, or the main menu."""
     lang = _lang()
-    response, gather = _gather(
+    script, gather = _gather(
         "voice.bill_options_answer", lang, _attempt(), account=_int_arg("account")
     )
     speak(gather, "offer_sms", lang)
     speak(gather, "info_options", lang)
-    return twiml(response)
+    return script.response()
 
 
 @voice_bp.post("/voice/bill/options/answer")
-@twilio_webhook
+@webhook
 def bill_options_answer() -> Response:
     """Send the bill by SMS on 1; 9 repeats the bill; * returns to the main menu."""
     lang, account_id = _lang(), _int_arg("account")
@@ -548,20 +543,20 @@ def bill_options_answer() -> Response:
 
 
 @voice_bp.post("/voice/application/enter")
-@twilio_webhook
+@webhook
 def application_enter() -> Response:
     """Ask for the application number's digits, ended with #."""
     lang = _lang()
-    response, gather = _gather(
+    script, gather = _gather(
         "voice.application_enter_answer", lang, _attempt(), finish_on_key="#"
     )
     speak(gather, "enter_application", lang)
     speak(gather, "application_keying", lang)
-    return twiml(response)
+    return script.response()
 
 
 @voice_bp.post("/voice/application/enter/answer")
-@twilio_webhook
+@webhook
 def application_enter_answer() -> Response:
     """Find the application the keyed digits name; it must be the caller's own."""
     lang, keys = _lang(), _keys().rstrip("#")
@@ -590,28 +585,28 @@ def _application_values(key: str, found: Application) -> dict[str, Any]:
 
 
 @voice_bp.post("/voice/application")
-@twilio_webhook
+@webhook
 def application() -> Response:
     """Announce the application's status, demand amount and what to do next."""
     lang = _lang()
     found = _allowed_application()
     if found is None:
         return _redirect("voice.menu", say=("unknown_application",), lang=lang)
-    response = VoiceResponse()
+    script = call_script()
     for key in _APPLICATION_PROMPTS[found.status]:
-        speak(response, key, lang, **_application_values(key, found))
-    response.redirect(
-        _url("voice.application_options", lang=lang, application=found.id), method="POST"
+        speak(script, key, lang, **_application_values(key, found))
+    script.redirect(
+        _url("voice.application_options", lang=lang, application=found.id)
     )
-    return twiml(response)
+    return script.response()
 
 
 @voice_bp.post("/voice/application/options")
-@twilio_webhook
+@webhook
 def application_options() -> Response:
     """Offer the application's status by SMS, a repeat, or the main menu."""
     lang = _lang()
-    response, gather = _gather(
+    script, gather = _gather(
         "voice.application_options_answer",
         lang,
         _attempt(),
@@ -619,11 +614,11 @@ def application_options() -> Response:
     )
     speak(gather, "offer_sms", lang)
     speak(gather, "info_options", lang)
-    return twiml(response)
+    return script.response()
 
 
 @voice_bp.post("/voice/application/options/answer")
-@twilio_webhook
+@webhook
 def application_options_answer() -> Response:
     """Send the status by SMS on 1; 9 repeats; 0 an operator; * the main menu."""
     lang, application_id = _lang(), _int_arg("application")
@@ -661,7 +656,7 @@ def application_options_answer() -> Response:
 
 
 @voice_bp.post("/voice/callback")
-@twilio_webhook
+@webhook
 def callback() -> Response:
     """Put the caller in the callback queue, as a missed call would."""
     phone = _caller_phone()
@@ -674,17 +669,17 @@ def callback() -> Response:
 
 
 @voice_bp.post("/voice/callback/offer")
-@twilio_webhook
+@webhook
 def callback_offer() -> Response:
     """Offer a callback after the last try of a step."""
     lang = _lang()
-    response, gather = _gather("voice.callback_offer_answer", lang, 1)
+    script, gather = _gather("voice.callback_offer_answer", lang, 1)
     speak(gather, "tries_exhausted", lang)
-    return twiml(response)
+    return script.response()
 
 
 @voice_bp.post("/voice/callback/offer/answer")
-@twilio_webhook
+@webhook
 def callback_offer_answer() -> Response:
     """Take the callback on 1; anything else ends the call politely."""
     if _keys() == "1":
@@ -693,52 +688,51 @@ def callback_offer_answer() -> Response:
 
 
 @voice_bp.post("/voice/operator")
-@twilio_webhook
+@webhook
 def operator() -> Response:
     """Bridge to the call centre inside calling hours; otherwise offer a callback."""
     lang = _lang()
     number = current_app.config.get("CALL_CENTRE_NUMBER", "")
     if not number or not calling_hours().is_open(utcnow()):
-        response, gather = _gather("voice.callback_offer_answer", lang, 1)
+        script, gather = _gather("voice.callback_offer_answer", lang, 1)
         speak(gather, "outside_hours", lang)
-        return twiml(response)
-    response = VoiceResponse()
-    speak(response, "connecting_operator", lang)
-    response.dial(
+        return script.response()
+    script = call_script()
+    speak(script, "connecting_operator", lang)
+    script.dial(
         number,
         action=_url("voice.operator_done", lang=lang),
-        method="POST",
         timeout=_setting("IVR_DIAL_TIMEOUT", DIAL_TIMEOUT_DEFAULT),
     )
-    return twiml(response)
+    return script.response()
 
 
 @voice_bp.post("/voice/operator/done")
-@twilio_webhook
+@webhook
 def operator_done() -> Response:
     """End the call after the operator hangs up; offer a callback if nobody answered."""
-    if CallReport.from_request().dial_status in ("", "completed"):
-        response = VoiceResponse()
-        response.hangup()
-        return twiml(response)
+    if call_report().dial_status in ("", "completed"):
+        script = call_script()
+        script.hangup()
+        return script.response()
     lang = _lang()
-    response, gather = _gather("voice.callback_offer_answer", lang, 1)
+    script, gather = _gather("voice.callback_offer_answer", lang, 1)
     speak(gather, "offer_callback", lang)
-    return twiml(response)
+    return script.response()
 
 
 @voice_bp.post("/voice/fault")
-@twilio_webhook
+@webhook
 def fault() -> Response:
     """Ask the caller to confirm a supply fault report."""
     lang = _lang()
-    response, gather = _gather("voice.fault_answer", lang, _attempt())
+    script, gather = _gather("voice.fault_answer", lang, _attempt())
     speak(gather, "fault_confirm", lang)
-    return twiml(response)
+    return script.response()
 
 
 @voice_bp.post("/voice/fault/answer")
-@twilio_webhook
+@webhook
 def fault_answer() -> Response:
     """Record the fault on 1 and read its reference, which also goes by SMS."""
     if _keys() != "1":
@@ -748,7 +742,7 @@ def fault_answer() -> Response:
     report = actions.report_fault(
         phone,
         _lang(),
-        InboundCall.from_request().call_sid,
+        inbound_call().call_sid,
         accounts[0].id if len(accounts) == 1 else None,
     )
     return _goodbye("fault_recorded", fault_recorded={"reference": report.reference})

@@ -1,29 +1,34 @@
-"""Webhook requests: signature checks and the provider-neutral view of a call."""
+"""Webhook requests: which provider sent one, whether it is genuine, and what it says.
+
+``webhook`` guards every webhook route: it finds the provider among those this deployment
+takes (``TELEPHONY_PROVIDER`` and ``TELEPHONY_ALSO_ACCEPT``) by the signature the request
+carries, checks that signature, and refuses anything else with 403 and nothing recorded.
+The view then reads the provider-neutral records (``inbound_call()``, ``call_report()``,
+``message_status()``) and answers with ``call_script()``, both in the sending provider's
+dialect. Reading a webhook's body and query once per request (``webhook_params``,
+``webhook_query``) is speed work the webhook benchmark measures; see their docstrings.
+"""
 
 from __future__ import annotations
 
 import functools
-import hmac
 import io
 import logging
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
 from flask import Flask, Request, Response, current_app, request
-from twilio.request_validator import RequestValidator, get_signature_algorithm
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 
+from telephony.records import CallReport, InboundCall, MessageStatusReport
+from telephony.script import CallScript
+
 log = logging.getLogger("sampark.telephony")
-
-SIGNATURE_HEADER = "X-Twilio-Signature"
-SIGNATURE_SETTINGS_HEADER = "X-Twilio-Webhooks-Signature-Settings"
-
-_FIELD_LIMIT = 64
-"""Longest caller ID or number we keep; anything longer is junk."""
 
 _URLENCODED = "application/x-www-form-urlencoded"
 _PARAMS_KEY = "sampark.webhook_params"
@@ -152,12 +157,18 @@ def _body_touched(req: Request) -> bool:
     return "stream" in state or "form" in state or state.get("_cached_data") is not None
 
 
-def signed_url() -> str:
-    """Return the URL Twilio signed for this request.
+def public_base_url() -> str:
+    """Return the app's public URL (``PUBLIC_BASE_URL``, else this request's host), no slash."""
+    settings = _WebhookSettings.of(current_app._get_current_object())  # type: ignore[attr-defined]
+    return settings.public_base_url or request.host_url.rstrip("/")
 
-    Twilio signs the public URL it was configured with. Behind a TLS-terminating proxy the
-    app sees http://; ``PUBLIC_BASE_URL`` (or ``ProxyFix`` with the forwarded headers) gives
-    back the https:// one, which the validator needs byte for byte.
+
+def signed_url() -> str:
+    """Return the URL the provider signed for this request.
+
+    Providers sign the public URL they were configured with. Behind a TLS-terminating
+    proxy the app sees http://; ``PUBLIC_BASE_URL`` (or ``ProxyFix`` with the forwarded
+    headers) gives back the https:// one, which the check needs byte for byte.
     """
     return _signed_url(request._get_current_object(), _WebhookSettings.of(current_app))  # type: ignore[attr-defined]
 
@@ -171,34 +182,87 @@ def _signed_url(req: Request, settings: _WebhookSettings) -> str:
     return settings.public_base_url + path
 
 
+class WebhookDialect(ABC):
+    """One provider's side of its webhooks: its signature, its parameters, its script."""
+
+    name: str
+    """The provider's name, as ``TELEPHONY_PROVIDER`` spells it."""
+
+    title: str
+    """The provider's name as people write it, for messages."""
+
+    signature_key: str
+    """The WSGI environ key of the header that carries the provider's signature."""
+
+    @abstractmethod
+    def signature_is_valid(self, req: Request, url: str) -> bool:
+        """Tell whether the request carries the provider's signature of ``url`` and its body."""
+
+    @abstractmethod
+    def script(self) -> CallScript:
+        """Return a new, empty call script in the provider's dialect."""
+
+    def rejection(self) -> Response:
+        """Return the answer that refuses a call unanswered (a missed call's)."""
+        script = self.script()
+        script.reject()
+        return script.response()
+
+    @abstractmethod
+    def caller(self, params: MultiDict[str, str]) -> str:
+        """Return the caller's number as the provider gives it."""
+
+    @abstractmethod
+    def inbound_call(self, params: MultiDict[str, str]) -> InboundCall:
+        """Read the call a voice webhook is about."""
+
+    @abstractmethod
+    def call_report(self, params: MultiDict[str, str]) -> CallReport:
+        """Read what a voice webhook reports: keys, a dial's outcome, timings."""
+
+    @abstractmethod
+    def message_status(self, params: MultiDict[str, str]) -> MessageStatusReport:
+        """Read an SMS delivery report."""
+
+
 @dataclass(frozen=True, slots=True)
 class _WebhookSettings:
-    """The app's webhook settings and validator, read once rather than on every webhook."""
+    """The app's webhook settings, read once rather than on every webhook."""
 
-    enabled: bool
-    auth_token: str
+    enabled: bool  # signatures are checked
+    dialects: tuple[WebhookDialect, ...]  # the providers taken, the main one first
     public_base_url: str
-    validator: RequestValidator
     max_body_size: int | None  # a body over the smaller of the two limits is refused
     max_form_size: int | None
 
     @classmethod
     def of(cls, app: Flask) -> _WebhookSettings:
-        settings = app.extensions.get("twilio_webhook_settings")
+        settings = app.extensions.get(_SETTINGS_KEY)
         if settings is None:
             config = app.config
             settings = cls(
-                enabled=bool(config["TWILIO_VALIDATE_SIGNATURES"]),
-                auth_token=config["TWILIO_AUTH_TOKEN"],
+                enabled=bool(config["TELEPHONY_VALIDATE_SIGNATURES"]),
+                dialects=app.extensions["telephony_webhooks"],
                 public_base_url=(config["PUBLIC_BASE_URL"] or "").rstrip("/"),
-                validator=RequestValidator(config["TWILIO_AUTH_TOKEN"]),
                 max_body_size=_smaller(
                     config.get("MAX_CONTENT_LENGTH"), config.get("MAX_FORM_MEMORY_SIZE")
                 ),
                 max_form_size=config.get("MAX_FORM_MEMORY_SIZE"),
             )
-            app.extensions["twilio_webhook_settings"] = settings
+            app.extensions[_SETTINGS_KEY] = settings
         return settings
+
+    def dialect_of(self, environ: dict[str, Any]) -> WebhookDialect | None:
+        """Return the provider whose signature the request carries, among those taken."""
+        for dialect in self.dialects:
+            if dialect.signature_key in environ:
+                return dialect
+        # Unchecked webhooks are read as the main provider's.
+        return None if self.enabled else self.dialects[0]
+
+
+_SETTINGS_KEY = "telephony_webhook_settings"
+_DIALECT_KEY = "sampark.telephony.dialect"
 
 
 def _smaller(*limits: int | None) -> int | None:
@@ -206,123 +270,63 @@ def _smaller(*limits: int | None) -> int | None:
     return min(given) if given else None
 
 
-def signature_is_valid() -> bool:
-    """Check ``X-Twilio-Signature`` against the signed URL and the POSTed parameters."""
-    settings = _WebhookSettings.of(current_app._get_current_object())  # type: ignore[attr-defined]
-    if not settings.enabled:
-        return True
-    req = request._get_current_object()  # type: ignore[attr-defined]
-    signature = req.headers.get(SIGNATURE_HEADER, "")
-    if not signature or not settings.auth_token:
-        return False
-    # Twilio signs the URL followed by each POST parameter, sorted, as name+value; the
-    # validator reads repeated parameters from the MultiDict itself.
-    params = webhook_params() if req.method == "POST" else {}
-    algorithm = get_signature_algorithm(req.headers.get(SIGNATURE_SETTINGS_HEADER))
-    url = _signed_url(req, settings)
-    # The URL as we see it is nearly always the one signed: one HMAC settles it. The SDK's
-    # validate() then tries the URL with and without the port, as Twilio is not consistent.
-    validator = settings.validator
-    if hmac.compare_digest(validator.compute_signature(url, params, algorithm), signature):
-        return True
-    return validator.validate(url, params, signature, algorithm)
-
-
-def twilio_webhook(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Refuse, with 403 and nothing recorded, a webhook whose signature does not check out."""
+def webhook(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Refuse, with 403 and nothing recorded, a webhook no provider we take has signed."""
 
     @functools.wraps(view)
     def checked(*args: Any, **kwargs: Any) -> Any:
-        if not signature_is_valid():
-            log.warning("refused webhook with a missing or wrong signature: %s", request.path)
-            return Response("Forbidden: invalid Twilio signature\n", 403, mimetype="text/plain")
+        req = request._get_current_object()  # type: ignore[attr-defined]
+        settings = _WebhookSettings.of(current_app._get_current_object())  # type: ignore[attr-defined]
+        dialect = settings.dialect_of(req.environ)
+        if dialect is None:
+            log.warning("refused webhook signed by no provider we take: %s", req.path)
+            return _forbidden("no signature of a provider this deployment takes")
+        if settings.enabled and not dialect.signature_is_valid(req, _signed_url(req, settings)):
+            log.warning("refused webhook with a wrong %s signature: %s", dialect.title, req.path)
+            return _forbidden(f"invalid {dialect.title} signature")
+        req.environ[_DIALECT_KEY] = dialect
         return view(*args, **kwargs)
 
     return checked
 
 
-def _clean(value: str) -> str:
-    # Junk in a form field must not reach the database: PostgreSQL refuses NUL bytes.
-    value = value[:_FIELD_LIMIT]
-    return value if value.isprintable() else "".join(ch for ch in value if ch.isprintable())
+def _forbidden(reason: str) -> Response:
+    return Response(f"Forbidden: {reason}\n", 403, mimetype="text/plain")
+
+
+def _dialect() -> WebhookDialect:
+    environ = request.environ
+    dialect = environ.get(_DIALECT_KEY)
+    if dialect is None:  # a view called without ``webhook``: the main provider's
+        dialect = _WebhookSettings.of(current_app._get_current_object()).dialects[0]  # type: ignore[attr-defined]
+    return dialect
+
+
+def call_script() -> CallScript:
+    """Return a new call script in the dialect of the provider that sent this webhook."""
+    return _dialect().script()
+
+
+def reject_call() -> Response:
+    """Answer this webhook by refusing the call unanswered, so the caller pays nothing."""
+    return _dialect().rejection()
 
 
 def caller_number() -> str:
     """Return the caller's number as the provider reports it (``InboundCall.caller``)."""
-    return _caller(webhook_params())
+    return _dialect().caller(webhook_params())
 
 
-def _caller(form: MultiDict[str, str]) -> str:
-    return _clean(form.get("From", form.get("Caller", "")))
+def inbound_call() -> InboundCall:
+    """Return the call this webhook is about."""
+    return _dialect().inbound_call(webhook_params())
 
 
-@dataclass(frozen=True, slots=True)
-class InboundCall:
-    """A voice webhook's view of the call, in words that do not name the provider."""
-
-    call_sid: str
-    caller: str
-    dialled: str
-    status: str
-
-    @classmethod
-    def from_request(cls) -> InboundCall:
-        form = webhook_params()
-        return cls(
-            call_sid=_clean(form.get("CallSid", "")),
-            caller=_caller(form),
-            dialled=_clean(form.get("To", form.get("Called", ""))),
-            status=_clean(form.get("CallStatus", "")),
-        )
+def call_report() -> CallReport:
+    """Return what this voice webhook reports: keys, a dial's outcome, timings."""
+    return _dialect().call_report(webhook_params())
 
 
-@dataclass(frozen=True, slots=True)
-class MessageStatusReport:
-    """An SMS delivery report."""
-
-    message_sid: str
-    status: str
-    error_code: str
-
-    @classmethod
-    def from_request(cls) -> MessageStatusReport:
-        form = webhook_params()
-        return cls(
-            message_sid=_clean(form.get("MessageSid", form.get("SmsSid", ""))),
-            status=_clean(form.get("MessageStatus", form.get("SmsStatus", ""))).lower(),
-            error_code=_clean(form.get("ErrorCode", "")),
-        )
-
-
-def _int_or_none(value: str) -> int | None:
-    return int(value) if value.isdigit() else None
-
-
-@dataclass(frozen=True, slots=True)
-class CallReport:
-    """What a voice webhook reports beyond the call itself: keys, a dial's outcome, timings."""
-
-    keys: str  # keys the caller pressed at a prompt; empty when they pressed none
-    dial_status: str  # how the other leg of a dial ended; empty when this is no dial report
-    dial_duration: int | None
-    call_duration: int | None
-    recording_url: str | None
-    answered_by: str  # who picked up a call placed with machine detection; empty otherwise
-
-    @classmethod
-    def from_request(cls) -> CallReport:
-        form = webhook_params()
-        return cls(
-            keys=_clean(form.get("Digits", "")),
-            dial_status=_clean(form.get("DialCallStatus", "")).lower(),
-            dial_duration=_int_or_none(form.get("DialCallDuration", "")),
-            call_duration=_int_or_none(form.get("CallDuration", "")),
-            recording_url=_clean_url(form.get("RecordingUrl", "")),
-            answered_by=_clean(form.get("AnsweredBy", "")).lower(),
-        )
-
-
-def _clean_url(value: str) -> str | None:
-    # Recording URLs are long; keep them whole but printable, and only http(s) ones.
-    value = "".join(ch for ch in value[:500] if ch.isprintable())
-    return value if value.startswith(("https://", "http://")) else None
+def message_status() -> MessageStatusReport:
+    """Return the SMS delivery report this webhook carries."""
+    return _dialect().message_status(webhook_params())

@@ -27,11 +27,17 @@ from callqueue.relay import relay_messages
 from core.embedded_redis import EmbeddedRedis
 from core.extensions import db
 from core.redis_client import redis_client
+from tests.support.plivo_standin import PlivoStandin
 from tests.support.twilio_standin import TwilioStandin
 
 ACCOUNT_SID = "AC" + "0" * 31 + "1"
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 PUBLIC_BASE_URL = "https://sampark.example.in"
+PLIVO_AUTH_ID = "MAZDQ1ZWIYNDQ1MDA0ZT"
+PLIVO_AUTH_TOKEN = "test-plivo-token-0123456789abcdef"
+DLT_ENTITY_ID = "1101234567890123456"
+PROVIDERS = ("twilio", "plivo")
+"""The providers the flow tests run against, each through its own stand-in."""
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations")
 
 
@@ -73,6 +79,33 @@ def database_url(scratch_dir: str) -> str:
 def twilio_api() -> Iterator[TwilioStandin]:
     with TwilioStandin(ACCOUNT_SID, AUTH_TOKEN) as standin:
         yield standin
+
+
+@pytest.fixture(scope="session")
+def plivo_api() -> Iterator[PlivoStandin]:
+    with PlivoStandin(PLIVO_AUTH_ID, PLIVO_AUTH_TOKEN) as standin:
+        yield standin
+
+
+@pytest.fixture(params=PROVIDERS)
+def provider_name(request: pytest.FixtureRequest) -> str:
+    """Run the test once per provider."""
+    return request.param
+
+
+def provider_settings(name: str, plivo_api: PlivoStandin) -> dict[str, Any]:
+    """Return the settings that make ``name`` the app's provider, talking to its stand-in."""
+    if name == "plivo":
+        plivo_api.reset()
+        return {
+            "TELEPHONY_PROVIDER": "plivo",
+            "PLIVO_AUTH_ID": PLIVO_AUTH_ID,
+            "PLIVO_AUTH_TOKEN": PLIVO_AUTH_TOKEN,
+            "PLIVO_API_BASE_URL": plivo_api.base_url,
+            "DLT_ENTITY_ID": DLT_ENTITY_ID,
+            "SMS_SENDER_ID": "CSPDCL",
+        }
+    return {"TELEPHONY_PROVIDER": name}
 
 
 def make_config(database_url: str, redis_url: str, twilio_api: TwilioStandin) -> dict[str, Any]:
@@ -167,6 +200,16 @@ def post_webhook(
         data=urlencode(params),
         content_type="application/x-www-form-urlencoded",
         headers={"X-Twilio-Signature": signature},
+    )
+
+
+def post_as(client: FlaskClient, side: Any, path: str, params: dict[str, str]):
+    """POST a webhook as the provider ``side`` (a ``telephony.script.CallerSide``) would."""
+    return client.post(
+        path,
+        data=urlencode(params),
+        content_type="application/x-www-form-urlencoded",
+        headers=side.sign(PUBLIC_BASE_URL + path, params),
     )
 
 

@@ -12,7 +12,7 @@ LANGUAGES: tuple[Language, ...] = ("hi", "en")
 """Every language the catalogue must carry, in the order the IVR offers them."""
 
 LOCALE_TAGS: dict[Language, str] = {"hi": "hi-IN", "en": "en-IN"}
-"""BCP 47 tags, e.g. for a text-to-speech fallback such as ``<Say language="hi-IN">``."""
+"""BCP 47 tags, as providers' text-to-speech and other systems know the languages."""
 
 
 def check_language(lang: str) -> Language:

@@ -49,7 +49,14 @@ class Application(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    __table_args__ = (Index("ix_applications_phone", "phone"),)
+    __table_args__ = (
+        Index("ix_applications_phone", "phone"),
+        # The callback page finds a caller's applications by number or by account.
+        Index("ix_applications_account_number", "account_number"),
+        # The dashboard's applications per operator, and the CSV export's range.
+        Index("ix_applications_submitted", "submitted_at"),
+        Index("ix_applications_created", "created_at"),
+    )
 
 
 class ApplicationCounter(db.Model):

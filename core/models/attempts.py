@@ -60,6 +60,10 @@ class AttemptOutcome(StrEnum):
     NOT_PLACED = "not_placed"  # the provider refused or failed the request: not counted
 
 
+IN_FLIGHT_ATTEMPT_SQL = f"status IN ('{AttemptStatus.CREATED}', '{AttemptStatus.PLACING}')"
+"""Attempts not yet with the provider: the ones a crash can leave behind."""
+
+
 class CallAttempt(db.Model):
     """One call placed to bridge an operator to a consumer, and everything we heard of it."""
 
@@ -92,4 +96,14 @@ class CallAttempt(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    __table_args__ = (Index("ix_call_attempts_callback", "callback_id", "id"),)
+    __table_args__ = (
+        Index("ix_call_attempts_callback", "callback_id", "id"),
+        # The sweep's attempts left created or placing by a crash: a few among a year's.
+        Index(
+            "ix_call_attempts_in_flight",
+            "status",
+            "status_at",
+            sqlite_where=db.text(IN_FLIGHT_ATTEMPT_SQL),
+            postgresql_where=db.text(IN_FLIGHT_ATTEMPT_SQL),
+        ),
+    )

@@ -41,6 +41,9 @@ OPEN_CALLBACK_STATUSES = (CallbackStatus.PENDING, CallbackStatus.CLAIMED, Callba
 OPEN_CALLBACK_SQL = "status IN ({})".format(", ".join(f"'{s}'" for s in OPEN_CALLBACK_STATUSES))
 """The same, as the SQL predicate of the partial unique index (and the upsert that uses it)."""
 
+PENDING_CALLBACK_SQL = f"status = '{CallbackStatus.PENDING}'"
+"""The predicate of the take-next index: the queue is the pending callbacks only."""
+
 
 class MessageStatus(StrEnum):
     """Where an outgoing SMS stands."""
@@ -91,7 +94,30 @@ class Callback(db.Model):
             sqlite_where=db.text(OPEN_CALLBACK_SQL),
             postgresql_where=db.text(OPEN_CALLBACK_SQL),
         ),
-        Index("ix_callbacks_queue", "status", "priority", "due_at"),
+        # The queue in its order (callcenter.queue.queue_order): take-next and the queue page
+        # walk it from the top and stop at their LIMIT, however long the queue. Partial: it
+        # holds the pending callbacks only, not a year of closed ones, and a callback that
+        # leaves the queue is not written into it again.
+        Index(
+            "ix_callbacks_take_next",
+            db.text("priority DESC"),
+            "due_at",
+            "id",
+            sqlite_where=db.text(PENDING_CALLBACK_SQL),
+            postgresql_where=db.text(PENDING_CALLBACK_SQL),
+        ),
+        # A caller's earlier callbacks, newest first (the callback page's history).
+        Index("ix_callbacks_phone_created", "phone", "created_at"),
+        # The dashboard's day and the CSV export's range, by first missed call.
+        Index("ix_callbacks_first_missed", "first_missed_at"),
+        # Callbacks closed after a moment (the dashboard's queue length over a day); the
+        # open ones have none, so the intake never writes this index.
+        Index(
+            "ix_callbacks_closed",
+            "closed_at",
+            sqlite_where=db.text("closed_at IS NOT NULL"),
+            postgresql_where=db.text("closed_at IS NOT NULL"),
+        ),
     )
 
     @property
@@ -100,7 +126,7 @@ class Callback(db.Model):
 
 
 class MissedCall(db.Model):
-    """One missed call as Twilio reported it, whatever became of it."""
+    """One missed call as the provider reported it, whatever became of it."""
 
     __tablename__ = "missed_calls"
 
@@ -114,8 +140,12 @@ class MissedCall(db.Model):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     # A callback's missed calls are found by its number: no index on callback_id, since
-    # each index costs every intake commit a page write.
-    __table_args__ = (Index("ix_missed_calls_phone_received", "phone", "received_at"),)
+    # each index costs every intake commit a page write. The dashboard's day needs one by
+    # time, or it reads a year of missed calls to count today's.
+    __table_args__ = (
+        Index("ix_missed_calls_phone_received", "phone", "received_at"),
+        Index("ix_missed_calls_received", "received_at"),
+    )
 
 
 class OutboundMessage(db.Model):

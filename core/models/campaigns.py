@@ -37,6 +37,12 @@ FINAL_CALL_STATUSES = frozenset(
 """Statuses nothing moves a call out of."""
 
 
+WAITING_CAMPAIGN_CALL_SQL = (
+    f"status IN ('{CampaignCallStatus.QUEUED}', '{CampaignCallStatus.RETRYING}')"
+)
+"""Calls waiting for their job to run: the ones a lost Redis job leaves behind."""
+
+
 class Campaign(db.Model):
     """One run of announcements, paced at ``rate`` calls per second."""
 
@@ -74,4 +80,12 @@ class CampaignCall(db.Model):
     __table_args__ = (
         UniqueConstraint("campaign_id", "phone", name="uq_campaign_calls_phone"),
         Index("ix_campaign_calls_call_sid", "call_sid"),
+        # The waiting calls in due order, whose oldest the sweep checks for jobs Redis lost;
+        # calls placed and finished, most of every campaign, leave it.
+        Index(
+            "ix_campaign_calls_waiting",
+            "due_at",
+            sqlite_where=db.text(WAITING_CAMPAIGN_CALL_SQL),
+            postgresql_where=db.text(WAITING_CAMPAIGN_CALL_SQL),
+        ),
     )

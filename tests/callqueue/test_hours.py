@@ -12,7 +12,7 @@ from callqueue.hours import CallingHours, CallingHoursError
 from core.extensions import db
 from core.models import Callback
 from ivr.intake import record_missed_call
-from telephony.inbound import InboundCall
+from telephony.records import InboundCall
 
 IST = ZoneInfo("Asia/Kolkata")
 

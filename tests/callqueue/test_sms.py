@@ -83,7 +83,7 @@ def test_a_job_for_a_vanished_message_returns_quietly(app):
 
 
 def test_without_twilio_credentials_messages_go_to_the_outbox(make_app, twilio_api):
-    app = make_app(TWILIO_ACCOUNT_SID="", TWILIO_AUTH_TOKEN="", TWILIO_VALIDATE_SIGNATURES=False)
+    app = make_app(TWILIO_ACCOUNT_SID="", TWILIO_AUTH_TOKEN="", TELEPHONY_VALIDATE_SIGNATURES=False)
     missed_call(app.test_client())
     run_jobs(app)
     assert twilio_api.requests == []

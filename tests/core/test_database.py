@@ -19,7 +19,7 @@ from core.database import CHECKPOINT_EVERY_COMMITS, write_in_group
 from core.extensions import db
 from core.models import Callback, MissedCall, OutboundMessage
 from ivr.intake import record_missed_call
-from telephony.inbound import InboundCall
+from telephony.records import InboundCall
 
 THREADS = 8
 CALLS_PER_THREAD = 30

@@ -136,7 +136,7 @@ def test_an_answering_machine_gets_a_short_message_and_is_recorded(app, client):
     assert "बकाया" in spoken(root)
     status_callback(client, call_id, sid, "completed")
     call = load_call(app, call_id)
-    assert (call.status, call.last_result) == ("machine", "machine_start")
+    assert (call.status, call.last_result) == ("machine", "machine")
     with app.app_context():
         assert db.session.scalar(select(Callback.id)) is None
 

@@ -10,6 +10,7 @@ from core.extensions import db
 from core.models.consumers import Bill, ConsumerAccount, LinkedNumber
 from ivr.demo import add_consumer, demo_phone
 from ivr.simulator import CallSimulator, FlaskTransport, keys_from_list
+from telephony import caller_side
 
 
 def count(model) -> int:
@@ -38,8 +39,13 @@ def test_seed_demo_creates_consumers_to_call_about(make_app, tmp_path: Path):
         db.session.commit()
 
     # Consumer 1 shares consumer 0's number: the IVR lists both accounts.
+    side = caller_side(app)
     record = CallSimulator(
-        FlaskTransport(app), to="+911800180001", caller=demo_phone(0), keys=keys_from_list("21")
+        FlaskTransport(app, side),
+        side,
+        to="+911800180001",
+        caller=demo_phone(0),
+        keys=keys_from_list("21"),
     ).run()
     said = record.said()
     assert "press one" in said and "press two" in said and "ending in" in said

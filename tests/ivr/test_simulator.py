@@ -2,15 +2,15 @@
 
 A small part of the catalogue is rendered for real (pyttsx3 with espeak-ng) into a
 temporary directory: the language choice, the welcome, the main menu, the goodbye and the
-clips of one amount. Everything else falls back to <Say>, as it does in production
-while a build is under way, so each call hears both kinds.
+clips of one amount. Everything else falls back to the provider's text-to-speech, as it
+does in production while a build is under way, so each call hears both kinds. Every call
+runs once per provider, each playing its own part (parameters, signature, dialect).
 """
 
 from __future__ import annotations
 
 import threading
 import wave
-import xml.etree.ElementTree as ET
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -25,7 +25,8 @@ from core.models import Callback
 from core.models.applications import Application
 from ivr.demo import add_consumer
 from ivr.simulator import CallSimulator, FlaskTransport, HttpTransport, keys_from_list
-from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL, post_webhook
+from telephony import caller_side
+from tests.conftest import PUBLIC_BASE_URL, post_as, provider_settings
 from voice_prompts.render import PromptBuilder, Synthesizer
 from voice_prompts.spoken import amount_words
 
@@ -61,8 +62,12 @@ def prompts(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture()
-def app(make_app, prompts: Path):
-    application = make_app(VOICE_PROMPTS_DIR=str(prompts), CALL_CENTRE_NUMBER="+911140000099")
+def app(make_app, prompts: Path, provider_name: str, plivo_api):
+    application = make_app(
+        VOICE_PROMPTS_DIR=str(prompts),
+        CALL_CENTRE_NUMBER="+911140000099",
+        **provider_settings(provider_name, plivo_api),
+    )
     with application.app_context():
         add_consumer(
             ACCOUNT,
@@ -92,8 +97,10 @@ def app(make_app, prompts: Path):
 
 
 def simulate(app, keys: list[str], prompts: Path, **options):
+    side = caller_side(app)
     simulator = CallSimulator(
-        FlaskTransport(app),
+        FlaskTransport(app, side),
+        side,
         to=IVR_NUMBER,
         caller=CALLER,
         keys=keys_from_list(keys),
@@ -171,11 +178,12 @@ def test_operator_call_is_dialled_and_a_missed_bridge_offers_a_callback(app, pro
 
 
 def test_rendered_prompts_play_from_versioned_cacheable_urls(app, prompts):
-    client = app.test_client()
-    params = {"CallSid": "CA" + "7" * 32, "From": CALLER, "To": IVR_NUMBER}
-    root = ET.fromstring(post_webhook(client, "/ivr/voice", params).data)
+    client, side = app.test_client(), caller_side(app)
+    params = side.call("CA" + "7" * 32, CALLER, IVR_NUMBER, "ringing")
+    (gather,) = side.read(post_as(client, side, "/ivr/voice", params).get_data(as_text=True))[:1]
 
-    (play,) = root.iter("Play")
+    (play,) = gather.inner
+    assert play.kind == "play"
     url = urlsplit(play.text)
     assert f"{url.scheme}://{url.netloc}" == PUBLIC_BASE_URL
     assert url.path == "/ivr/audio/hi/language_choice.wav"
@@ -184,10 +192,10 @@ def test_rendered_prompts_play_from_versioned_cacheable_urls(app, prompts):
     assert audio.status_code == 200 and audio.data[:4] == b"RIFF"
     assert "immutable" in audio.headers["Cache-Control"]
 
-    # A prompt with no rendered clip falls back to <Say> in the caller's language.
-    options = ET.fromstring(post_webhook(client, "/ivr/voice/fault?lang=en", params).data)
-    assert [say.get("language") for say in options.iter("Say")] == ["en-IN"]
-    assert not list(options.iter("Play"))
+    # A prompt with no rendered clip falls back to text-to-speech in the caller's language.
+    document = post_as(client, side, "/ivr/voice/fault?lang=en", params).get_data(as_text=True)
+    (options, _) = side.read(document)
+    assert [(verb.kind, verb.language) for verb in options.inner] == [("say", "en")]
 
 
 def test_simulator_calls_a_running_server_over_http(app, prompts):
@@ -195,11 +203,11 @@ def test_simulator_calls_a_running_server_over_http(app, prompts):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        transport = HttpTransport(
-            f"http://127.0.0.1:{server.server_port}", AUTH_TOKEN, PUBLIC_BASE_URL
-        )
+        side = caller_side(app)
+        transport = HttpTransport(f"http://127.0.0.1:{server.server_port}", side, PUBLIC_BASE_URL)
         record = CallSimulator(
             transport,
+            side,
             to=IVR_NUMBER,
             caller=CALLER,
             keys=keys_from_list(["2", "1", "1"]),

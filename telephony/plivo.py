@@ -1,0 +1,428 @@
+"""Plivo: Plivo XML, the V3 webhook signature, Plivo's parameters and its REST API.
+
+Plivo carries domestic Indian calls (with KYC, both legs in India). Its XML is close to
+TwiML: ``<Hangup reason="rejected"/>`` as the first element refuses a call unanswered,
+``<GetDigits>`` collects keys, ``<Speak>`` says text, ``<Dial>`` bridges, and every URL in
+it must be absolute. The REST calls are plain HTTPS with the auth id and token
+(``PLIVO_API_BASE_URL`` sends them to a stand-in); the SDK is not used here because it
+retries a voice request on its own after a server error, which could place a call twice.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+from xml.etree import ElementTree
+
+import requests
+from flask import Request
+from werkzeug.datastructures import MultiDict
+
+from telephony.exceptions import PermanentTelephonyError, TransientTelephonyError
+from telephony.inbound import WebhookDialect, public_base_url, webhook_params
+from telephony.outbound import REST_TIMEOUT_SECONDS, Receipt
+from telephony.records import (
+    CALL_STATUSES,
+    MESSAGE_STATUSES,
+    CallReport,
+    InboundCall,
+    MessageStatusReport,
+    clean,
+    clean_url,
+    seconds,
+    status_word,
+)
+from telephony.script import (
+    CallerSide,
+    Speech,
+    Verb,
+    XmlCallScript,
+    XmlSpeech,
+    language_of,
+    parse_document,
+)
+from telephony.xml import Attributes, Element
+
+SIGNATURE_HEADER = "X-Plivo-Signature-V3"
+NONCE_HEADER = "X-Plivo-Signature-V3-Nonce"
+
+PLIVO_API_BASE_URL = "https://api.plivo.com"
+
+MAX_RECORDING_SECONDS = 4 * 3600
+"""Longest bridged call recorded."""
+
+VOICES: dict[str, Attributes] = {
+    "hi": (("language", "hi-IN"), ("voice", "Polly.Aditi")),
+    "en": (("language", "en-IN"), ("voice", "Polly.Raveena")),
+}
+"""``<Speak>``'s language and voice for each of the IVR's languages."""
+
+STATUS_ALIASES = {"timeout": "no-answer", "cancel": "canceled"}
+"""Plivo's call and dial status words that differ from ours."""
+
+MESSAGE_STATUS_ALIASES = {"rejected": "failed"}
+"""Plivo's message status words that differ from ours."""
+
+SMS_CATEGORY = "service_implicit"
+"""DLT category of the messages we send: service messages a consumer's own request implies."""
+
+
+# ------------------------------------------------------------------ Plivo XML
+
+
+class PlivoScript(XmlCallScript):
+    """A call script written as Plivo XML; relative URLs are made absolute."""
+
+    __slots__ = ("_base_url",)
+
+    def __init__(self, base_url: str) -> None:
+        super().__init__("Speak", VOICES)
+        self._base_url = base_url
+
+    def _absolute(self, url: str) -> str:
+        return self._base_url + url if url.startswith("/") else url
+
+    def gather(
+        self,
+        action: str,
+        *,
+        timeout: int,
+        max_keys: int | None = None,
+        finish_key: str | None = None,
+    ) -> Speech:
+        # retries 1: we ask again ourselves. With no keys, Plivo goes on with the next element.
+        attributes = (
+            ("action", self._absolute(action)),
+            ("method", "POST"),
+            ("timeout", timeout),
+            ("numDigits", max_keys),
+            ("finishOnKey", finish_key),
+            ("retries", 1),
+            ("redirect", True),
+        )
+        return XmlSpeech(self._element.nest(Element("GetDigits", attributes)), "Speak", VOICES)
+
+    def dial(
+        self,
+        number: str,
+        *,
+        action: str,
+        timeout: int,
+        caller_id: str | None = None,
+        record: bool = False,
+    ) -> None:
+        action = self._absolute(action)
+        if record:
+            # The whole session from the callee's answer; the file's URL is posted to the
+            # dial's action when it is ready (the call goes on meanwhile).
+            self._element.add(
+                "Record",
+                None,
+                (
+                    ("recordSession", True),
+                    ("startOnDialAnswer", True),
+                    ("redirect", False),
+                    ("maxLength", MAX_RECORDING_SECONDS),
+                    ("callbackUrl", action),
+                    ("callbackMethod", "POST"),
+                ),
+            )
+        attributes = (
+            ("action", action),
+            ("method", "POST"),
+            ("redirect", True),
+            ("timeout", timeout),
+            ("callerId", caller_id),
+        )
+        self._element.nest(Element("Dial", attributes)).add("Number", number)
+
+    def redirect(self, url: str) -> None:
+        self._element.add("Redirect", self._absolute(url), (("method", "POST"),))
+
+    def hangup(self) -> None:
+        self._element.add("Hangup")
+
+    def reject(self) -> None:
+        self._element.add("Hangup", None, (("reason", "rejected"),))
+
+
+# ------------------------------------------------------------------ webhooks
+
+
+def v3_signature(auth_token: str, url: str, params: Mapping[str, Any], nonce: str) -> str:
+    """Return Plivo's V3 signature of a POST to ``url`` with ``params`` and ``nonce``.
+
+    The signed text is the URL without its query, then ``?`` and the query's pairs sorted
+    (``k=v`` joined by ``&``), then, for a POST with parameters, each parameter sorted as
+    name and value run together (after a ``.`` when there was a query); then ``.nonce``.
+    The signature is the base64 of its HMAC-SHA256 under the auth token.
+    """
+    parts = urlsplit(url)
+    base = f"{parts.scheme}://{parts.netloc}{parts.path}"
+    query = parse_qs(parts.query, keep_blank_values=True)
+    query_text = "&".join(
+        f"{name}={value}" for name in sorted(query) for value in sorted(query[name])
+    )
+    body_text = "".join(
+        f"{name}{value}" for name in sorted(params) for value in sorted(_values(params, name))
+    )
+    if query_text or body_text:
+        base += "?" + query_text
+    if query_text and body_text:
+        base += "."
+    signed = f"{base}{body_text}.{nonce}".encode()
+    digest = hmac.new(auth_token.encode(), signed, hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
+
+
+def _values(params: Mapping[str, Any], name: str) -> Iterable[str]:
+    if isinstance(params, MultiDict):
+        return params.getlist(name)
+    value = params[name]
+    return value if isinstance(value, list) else [value]
+
+
+class PlivoWebhooks(WebhookDialect):
+    """Plivo's webhooks: V3 signatures under the auth token, parameters in Plivo's names."""
+
+    name = "plivo"
+    title = "Plivo"
+    signature_key = "HTTP_X_PLIVO_SIGNATURE_V3"
+
+    def __init__(self, auth_token: str) -> None:
+        self.auth_token = auth_token
+
+    def signature_is_valid(self, req: Request, url: str) -> bool:
+        given = req.headers.get(SIGNATURE_HEADER, "")
+        nonce = req.headers.get(NONCE_HEADER, "")
+        if not given or not nonce or not self.auth_token:
+            return False
+        params = webhook_params() if req.method == "POST" else {}
+        expected = v3_signature(self.auth_token, url, params, nonce).encode()
+        # The header may carry several signatures (one per key during a key change).
+        return any(
+            hmac.compare_digest(expected, each.strip().encode()) for each in given.split(",")
+        )
+
+    def script(self) -> PlivoScript:
+        return PlivoScript(public_base_url())
+
+    def caller(self, params: MultiDict[str, str]) -> str:
+        return clean(params.get("From", ""))
+
+    def inbound_call(self, params: MultiDict[str, str]) -> InboundCall:
+        # A call we placed is known by the request id its REST answer gave; others by CallUUID.
+        return InboundCall(
+            call_sid=clean(params.get("RequestUUID") or params.get("CallUUID", "")),
+            caller=self.caller(params),
+            dialled=clean(params.get("To", "")),
+            status=status_word(params.get("CallStatus", ""), CALL_STATUSES, STATUS_ALIASES),
+        )
+
+    def call_report(self, params: MultiDict[str, str]) -> CallReport:
+        machine = clean(params.get("Machine", "")).lower()
+        return CallReport(
+            keys=clean(params.get("Digits", "")),
+            dial_status=status_word(params.get("DialStatus", ""), CALL_STATUSES, STATUS_ALIASES),
+            dial_duration=seconds(params.get("DialBLegDuration", "")),
+            call_duration=seconds(params.get("Duration", "")),
+            recording_url=clean_url(params.get("RecordUrl", "")),
+            answered_by={"true": "machine", "false": "human"}.get(machine, ""),
+        )
+
+    def message_status(self, params: MultiDict[str, str]) -> MessageStatusReport:
+        return MessageStatusReport(
+            message_sid=clean(params.get("MessageUUID", "")),
+            status=status_word(params.get("Status", ""), MESSAGE_STATUSES, MESSAGE_STATUS_ALIASES),
+            error_code=clean(params.get("ErrorCode", "")),
+        )
+
+
+# ------------------------------------------------------------------ REST
+
+
+class PlivoProvider:
+    """Plivo's REST API: SMS with their DLT ids, calls with machine detection."""
+
+    name = "plivo"
+
+    def __init__(
+        self,
+        auth_id: str,
+        auth_token: str,
+        *,
+        dlt_entity_id: str = "",
+        api_base_url: str | None = None,
+    ) -> None:
+        self.auth_id = auth_id
+        self.dlt_entity_id = dlt_entity_id
+        base_url = (api_base_url or PLIVO_API_BASE_URL).rstrip("/")
+        self.account_url = f"{base_url}/v1/Account/{auth_id}"
+        self.session = requests.Session()
+        self.session.auth = (auth_id, auth_token)
+
+    def send_sms(
+        self,
+        to: str,
+        body: str,
+        *,
+        sender: str,
+        status_callback: str | None,
+        dlt_template_id: str | None,
+    ) -> Receipt:
+        payload: dict[str, Any] = {"src": sender, "dst": to, "text": body}
+        if status_callback:
+            payload |= {"url": status_callback, "method": "POST"}
+        if self.dlt_entity_id:
+            payload["dlt_entity_id"] = self.dlt_entity_id
+        if dlt_template_id:
+            payload |= {"dlt_template_id": dlt_template_id, "dlt_template_category": SMS_CATEGORY}
+        answer = self._post("Message/", payload)
+        ids = answer.get("message_uuid") or []
+        if not ids:
+            raise TransientTelephonyError("Plivo took the message but named no message_uuid")
+        return Receipt(self.name, str(ids[0]), "queued")
+
+    def place_call(
+        self,
+        to: str,
+        *,
+        caller_id: str,
+        answer_url: str,
+        status_callback: str | None,
+        machine_detection: bool = False,
+    ) -> Receipt:
+        payload: dict[str, Any] = {
+            "from": caller_id,
+            "to": to,
+            "answer_url": answer_url,
+            "answer_method": "POST",
+        }
+        if status_callback:
+            payload |= {
+                "hangup_url": status_callback,
+                "hangup_method": "POST",
+                "ring_url": status_callback,
+                "ring_method": "POST",
+            }
+        if machine_detection:
+            # Plivo reports Machine=true/false to the answer URL.
+            payload["machine_detection"] = "true"
+        answer = self._post("Call/", payload)
+        request_uuid = answer.get("request_uuid")
+        if not request_uuid:
+            raise TransientTelephonyError("Plivo fired the call but named no request_uuid")
+        # Plivo's webhooks about this call carry the same id as RequestUUID.
+        return Receipt(self.name, str(request_uuid), "queued")
+
+    def _post(self, resource: str, payload: dict[str, Any]) -> dict[str, Any]:
+        try:
+            answer = self.session.post(
+                f"{self.account_url}/{resource}", json=payload, timeout=REST_TIMEOUT_SECONDS
+            )
+        except requests.RequestException as exc:
+            raise TransientTelephonyError(f"Plivo unreachable: {exc.__class__.__name__}") from exc
+        try:
+            body = answer.json()
+        except ValueError:
+            body = {}
+        if not isinstance(body, dict):
+            body = {}
+        if answer.status_code >= 400:
+            transient = answer.status_code >= 500 or answer.status_code == 429
+            kind = TransientTelephonyError if transient else PermanentTelephonyError
+            reason = body.get("error") or answer.reason
+            raise kind(f"Plivo {answer.status_code}: {reason}", status=answer.status_code)
+        return body
+
+
+# ------------------------------------------------------------------ Plivo's part, played
+
+
+class PlivoCaller(CallerSide):
+    """Plivo's part toward our webhooks, for the call simulator and the tests."""
+
+    name = "plivo"
+
+    def __init__(self, auth_token: str) -> None:
+        self.auth_token = auth_token
+
+    def call(self, call_id: str, caller: str, dialled: str, status: str) -> dict[str, str]:
+        # Plivo writes numbers without the plus.
+        return {
+            "CallUUID": call_id,
+            "From": caller.removeprefix("+"),
+            "To": dialled.removeprefix("+"),
+            "CallStatus": status,
+            "Direction": "inbound",
+            "Event": "StartApp",
+        }
+
+    def keys(self, keys: str) -> dict[str, str]:
+        return {"Digits": keys}
+
+    def dial_ended(self, status: str, seconds: int | None = None) -> dict[str, str]:
+        params = {
+            "DialStatus": {"no-answer": "no-answer", "canceled": "cancel"}.get(status, status)
+        }
+        if seconds is not None:
+            params["DialBLegDuration"] = str(seconds)
+        return params
+
+    def call_ended(self, status: str, seconds: int | None = None) -> dict[str, str]:
+        params = {"CallStatus": {"canceled": "cancel"}.get(status, status)}
+        if seconds is not None:
+            params |= {"Duration": str(seconds), "BillDuration": str(seconds)}
+        return params
+
+    def answered_by(self, who: str) -> dict[str, str]:
+        return {"Machine": "true" if who == "machine" else "false"}
+
+    def message_status(self, message_id: str, status: str) -> dict[str, str]:
+        return {"MessageUUID": message_id, "Status": status}
+
+    def sign(self, url: str, params: dict[str, str]) -> dict[str, str]:
+        nonce = secrets.token_hex(10)
+        return {
+            SIGNATURE_HEADER: v3_signature(self.auth_token, url, params, nonce),
+            NONCE_HEADER: nonce,
+        }
+
+    def read(self, document: str) -> list[Verb]:
+        return [verb for verb in map(_plivo_verb, parse_document(document)) if verb is not None]
+
+
+def _plivo_verb(element: ElementTree.Element) -> Verb | None:
+    tag, text = element.tag, (element.text or "").strip()
+    if tag == "Speak":
+        return Verb("say", text, language=language_of(element.get("language")))
+    if tag == "Play":
+        return Verb("play", text)
+    if tag == "Wait":
+        return Verb("pause", seconds=int(element.get("length", "1")))
+    if tag == "GetDigits":
+        inner = tuple(verb for verb in map(_plivo_verb, element) if verb is not None)
+        if any(verb.kind not in ("say", "play") for verb in inner):
+            raise ValueError("<GetDigits> may hold only <Speak> and <Play>")
+        return Verb(
+            "gather",
+            action=element.get("action", ""),
+            finish_key=element.get("finishOnKey", "#"),
+            inner=inner,
+        )
+    if tag == "Dial":
+        return Verb(
+            "dial", element.findtext("Number", "").strip(), action=element.get("action", "")
+        )
+    if tag == "Record":
+        return None  # recording is the provider's business, not the caller's
+    if tag == "Redirect":
+        return Verb("redirect", text)
+    if tag == "Hangup":
+        return Verb("reject" if element.get("reason") == "rejected" else "hangup")
+    raise ValueError(f"unexpected Plivo XML element <{tag}>")

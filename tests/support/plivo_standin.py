@@ -1,0 +1,181 @@
+"""A local stand-in of Plivo's REST API (messages and calls), for tests and development.
+
+It answers as Plivo documents its API: HTTP Basic auth with the auth id and token, JSON
+bodies, ``202 {"message": "message(s) queued", "message_uuid": [...]}`` for an SMS,
+``201 {"message": "call fired", "request_uuid": ...}`` for a call, and
+``{"api_id": ..., "error": ...}`` with 400, 401 or 404 for a bad request. It keeps every
+request it was sent, and can be told to fail the next ones.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import uuid
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Self
+
+Json = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request the stand-in received."""
+
+    method: str
+    path: str
+    auth: tuple[str, str] | None
+    body: Json
+
+
+class PlivoStandin:
+    """Plivo's ``/v1/Account/{auth_id}/Message/`` and ``/Call/`` on a local port."""
+
+    def __init__(self, auth_id: str, auth_token: str) -> None:
+        self.auth_id = auth_id
+        self.auth_token = auth_token
+        self._lock = threading.Lock()
+        self._requests: list[RecordedRequest] = []
+        self._messages: list[Json] = []
+        self._calls: list[Json] = []
+        self._failures: list[tuple[int, str]] = []
+        self._server: ThreadingHTTPServer | None = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def start(self) -> Self:
+        standin = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                status, answer = standin._answer(
+                    "POST", self.path, self.headers.get("Authorization", ""), raw
+                )
+                data = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    @property
+    def base_url(self) -> str:
+        assert self._server is not None, "not started"
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        with self._lock:
+            return list(self._requests)
+
+    @property
+    def messages(self) -> list[Json]:
+        """Messages Plivo took, each the request's JSON with its ``message_uuid``."""
+        with self._lock:
+            return list(self._messages)
+
+    @property
+    def calls(self) -> list[Json]:
+        """Calls Plivo fired, each the request's JSON with its ``request_uuid``."""
+        with self._lock:
+            return list(self._calls)
+
+    def fail_next(self, status: int = 500, error: str = "internal error", times: int = 1) -> None:
+        """Answer the next ``times`` requests with ``status`` and ``error``."""
+        with self._lock:
+            self._failures.extend([(status, error)] * times)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._requests.clear()
+            self._messages.clear()
+            self._calls.clear()
+            self._failures.clear()
+
+    # -- answering --------------------------------------------------------------------
+
+    def _answer(self, method: str, path: str, authorization: str, raw: bytes) -> tuple[int, Json]:
+        api_id = str(uuid.uuid4())
+        try:
+            body = json.loads(raw or b"{}")
+        except ValueError:
+            body = None
+        auth = _basic_auth(authorization)
+        with self._lock:
+            self._requests.append(
+                RecordedRequest(method, path, auth, body if isinstance(body, dict) else {})
+            )
+            if self._failures:
+                status, error = self._failures.pop(0)
+                return status, {"api_id": api_id, "error": error}
+        if auth != (self.auth_id, self.auth_token):
+            return 401, {"api_id": api_id, "error": "Authentication credentials invalid"}
+        prefix = f"/v1/Account/{self.auth_id}/"
+        if not path.startswith(prefix):
+            return 404, {"api_id": api_id, "error": "not found"}
+        if not isinstance(body, dict):
+            return 400, {"api_id": api_id, "error": "invalid JSON body"}
+        resource = path[len(prefix) :]
+        if resource == "Message/":
+            return self._message(api_id, body)
+        if resource == "Call/":
+            return self._call(api_id, body)
+        return 404, {"api_id": api_id, "error": "not found"}
+
+    def _message(self, api_id: str, body: Json) -> tuple[int, Json]:
+        missing = [name for name in ("src", "dst", "text") if not body.get(name)]
+        if missing:
+            return 400, {"api_id": api_id, "error": f"{missing[0]} is a required parameter"}
+        message_uuid = str(uuid.uuid4())
+        with self._lock:
+            self._messages.append({**body, "message_uuid": message_uuid})
+        return 202, {
+            "api_id": api_id,
+            "message": "message(s) queued",
+            "message_uuid": [message_uuid],
+        }
+
+    def _call(self, api_id: str, body: Json) -> tuple[int, Json]:
+        missing = [name for name in ("from", "to", "answer_url") if not body.get(name)]
+        if missing:
+            return 400, {"api_id": api_id, "error": f"{missing[0]} is a required parameter"}
+        request_uuid = str(uuid.uuid4())
+        with self._lock:
+            self._calls.append({**body, "request_uuid": request_uuid})
+        return 201, {"api_id": api_id, "message": "call fired", "request_uuid": request_uuid}
+
+
+def _basic_auth(header: str) -> tuple[str, str] | None:
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        user, _, password = base64.b64decode(encoded).decode().partition(":")
+    except ValueError:
+        return None
+    return user, password
