@@ -3,7 +3,8 @@
 import os
 import signal
 
-bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '5000')}"
+# This machine only unless HOST says otherwise (0.0.0.0, or an address a load balancer reaches).
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
 # Threads suit webhooks: each waits mostly on the database and Redis, not the CPU. A
 # missed call's thread waits for its group commit: more threads a process, larger groups
 # and fewer commits (DATABASE_POOL_SIZE keeps a connection for each).

@@ -28,6 +28,9 @@ PASSWORD_HASH_METHOD = "scrypt"
 
 MIN_PASSWORD_LENGTH = 10
 
+MAX_PASSWORD_LENGTH = 200
+"""The login form takes no longer password."""
+
 DEFAULT_LOGIN_MAX_ATTEMPTS = 5
 """Failed logins allowed per username in one window (setting LOGIN_MAX_ATTEMPTS)."""
 
@@ -63,7 +66,9 @@ class LoginForm(FlaskForm):
     """The console's login form."""
 
     username = StringField("Username", validators=[DataRequired(), Length(max=64)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+    password = PasswordField(
+        "Password", validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)]
+    )
 
 
 class LoginLimiter:

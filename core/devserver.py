@@ -36,13 +36,23 @@ STOP_TIMEOUT_SECONDS = 20.0
 gunicorn's ``graceful_timeout`` (``gunicorn.conf.py``), so its own orderly stop comes first."""
 
 
+LOOPBACK = "127.0.0.1"
+"""Where the web server listens unless HOST says otherwise: this machine only."""
+
+
 @click.command("dev")
+@click.option(
+    "--host",
+    default=lambda: os.environ.get("HOST", LOOPBACK),
+    show_default=LOOPBACK,
+    help="Address to listen on (HOST); 0.0.0.0 lets other machines in.",
+)
 @click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")), show_default="5000")
 @with_appcontext
-def dev_command(port: int) -> None:
+def dev_command(host: str, port: int) -> None:
     """Run web + RQ worker (with scheduler) + sweeper (+ embedded Redis); Ctrl-C stops all."""
     app = current_app
-    env = dict(os.environ, PORT=str(port), SAMPARK_DEV="1")
+    env = dict(os.environ, HOST=host, PORT=str(port), SAMPARK_DEV="1")
     embedded = None
     if not app.config["REDIS_URL"]:
         embedded = EmbeddedRedis(os.path.join(app.instance_path, "redis"))
@@ -76,7 +86,7 @@ def dev_command(port: int) -> None:
             processes[name] = subprocess.Popen(
                 commands[name], env=env, cwd=root, start_new_session=True
             )
-        _announce(app, port, env["REDIS_URL"] if embedded else app.config["REDIS_URL"])
+        _announce(app, host, port, env["REDIS_URL"] if embedded else app.config["REDIS_URL"])
         while not stopping:
             for name, process in processes.items():
                 if process.poll() is not None:
@@ -131,8 +141,11 @@ def _kill_group(pgid: int) -> None:
         pass  # the group is empty
 
 
-def _announce(app: Flask, port: int, redis_url: str) -> None:
-    base = f"http://127.0.0.1:{port}"
+def _announce(app: Flask, host: str, port: int, redis_url: str) -> None:
+    everywhere = host in ("0.0.0.0", "::", "")
+    shown = LOOPBACK if everywhere else f"[{host}]" if ":" in host else host
+    base = f"http://{shown}:{port}"
+    listening = f"{host}:{port}" + (" (every address of this machine)" if everywhere else "")
     provider = (
         "Twilio" if app.config["TWILIO_ACCOUNT_SID"] else "the outbox (no Twilio account set)"
     )
@@ -141,6 +154,7 @@ def _announce(app: Flask, port: int, redis_url: str) -> None:
             [
                 "",
                 f"  Sampark is running on {base}",
+                f"    listening on       {listening}",
                 f"    health             {base}/healthz",
                 f"    missed-call hook   POST {base}/ivr/missed-call",
                 f"    database           {_safe_url(app.config['SQLALCHEMY_DATABASE_URI'])}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import runpy
 import signal
 import subprocess
 import sys
@@ -41,6 +42,15 @@ def web_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+def test_gunicorn_listens_on_loopback_unless_host_says_otherwise(monkeypatch):
+    monkeypatch.delenv("HOST", raising=False)
+    monkeypatch.setenv("PORT", "5123")
+    assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["bind"] == "127.0.0.1:5123"
+
+    monkeypatch.setenv("HOST", "0.0.0.0")
+    assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["bind"] == "0.0.0.0:5123"
+
+
 def start_gunicorn(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
     with open(log_path, "wb") as log:
         # Its own session, as a shell runs a command in the foreground.
@@ -70,6 +80,11 @@ def test_ctrl_c_on_a_busy_server_stops_every_worker_every_time(web_env, tmp_path
         try:
             wait_until(lambda: urllib.request.urlopen(url).status == 200)  # noqa: B023
             workers = psutil.Process(server.pid).children()
+            listening = [
+                connection.laddr.ip
+                for connection in psutil.Process(server.pid).net_connections()
+                if connection.status == psutil.CONN_LISTEN
+            ]
             with traffic(url, clients=48):
                 time.sleep(0.02 * round_number)
                 os.killpg(server.pid, signal.SIGINT)
@@ -86,6 +101,7 @@ def test_ctrl_c_on_a_busy_server_stops_every_worker_every_time(web_env, tmp_path
                 server.kill()
         output = log_path.read_text(errors="replace")
         assert workers, output
+        assert listening == ["127.0.0.1"], output  # loopback: HOST is not set
         assert stopped_in_time, f"round {round_number}: still running after {STOP_SECONDS} s"
         assert not left, f"round {round_number} left:\n{describe(left)}\n{output}"
         assert port_is_free(port), f"round {round_number}: port {port} still taken\n{output}"

@@ -243,11 +243,39 @@ def test_flask_users_create_refuses_bad_input(app):
     )
 
     assert duplicate.exit_code != 0 and "already exists" in duplicate.output
-    assert short.exit_code != 0 and "at least 10 characters" in short.output
+    assert short.exit_code != 0 and "10 to 200 characters (got 5)" in short.output
     assert bad_role.exit_code != 0 and "boss" in bad_role.output
     assert bad_phone.exit_code != 0 and "not a valid phone number" in bad_phone.output
     with app.app_context():
         assert db.session.scalars(select(User.username)).all() == ["asha"]
+
+
+def test_flask_users_create_reads_the_password_from_stdin(app):
+    runner = app.test_cli_runner()
+
+    result = runner.invoke(
+        args=["users", "create", "hari", "--password-stdin"], input="  spaces count too \n"
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "Password" not in result.output  # nothing asked
+    assert login(app.test_client(), "hari", "  spaces count too ").status_code == 302
+
+
+def test_flask_users_create_holds_stdin_passwords_to_the_rules(app):
+    runner = app.test_cli_runner()
+
+    empty = runner.invoke(args=["users", "create", "a1", "--password-stdin"], input="")
+    long = runner.invoke(args=["users", "create", "a2", "--password-stdin"], input="x" * 201)
+    both = runner.invoke(
+        args=["users", "create", "a3", "--password", "x" * 12, "--password-stdin"], input="y" * 12
+    )
+
+    assert empty.exit_code != 0 and "10 to 200 characters (got 0)" in empty.output
+    assert long.exit_code != 0 and "10 to 200 characters (got 201)" in long.output
+    assert both.exit_code != 0 and "not both" in both.output
+    with app.app_context():
+        assert db.session.scalars(select(User.username)).all() == []
 
 
 def test_webhooks_neither_read_nor_set_the_console_session(operator):

@@ -37,7 +37,7 @@ def dev_env(tmp_path):
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("DATABASE_URL", "REDIS_URL", "TWILIO_"))
+        if not key.startswith(("DATABASE_URL", "REDIS_URL", "TWILIO_")) and key != "HOST"
     }
     env.update(
         FLASK_APP="app",
@@ -86,7 +86,8 @@ def test_make_run_serves_records_sends_and_stops_cleanly(dev_env, tmp_path):
         output = stack.communicate(timeout=30)[0].decode()
     assert failure is None, output
     assert stack.returncode == 0, output
-    assert "Sampark is running on" in output
+    assert f"Sampark is running on http://127.0.0.1:{dev_env['PORT']}" in output
+    assert f"listening on       127.0.0.1:{dev_env['PORT']}\n" in output
     assert "stopped" in output
     redis_socket = tmp_path / "instance" / "redis" / "redis.sock"
     assert not redis_socket.exists(), "the embedded Redis was left running"
