@@ -13,7 +13,17 @@ import callqueue
 import ivr
 import telephony
 import voice_prompts
-from core import blocklist, config, database, devserver, health, logs, redis_client, sessions
+from core import (
+    blocklist,
+    config,
+    database,
+    devserver,
+    health,
+    logs,
+    rate_limits,
+    redis_client,
+    sessions,
+)
 from core.extensions import csrf
 
 
@@ -41,6 +51,7 @@ def register_extensions(app: Flask) -> None:
     database.init_app(app)
     csrf.init_app(app)
     redis_client.init_app(app)
+    rate_limits.init_app(app, blueprints=["console"])
     telephony.init_app(app)
 
 

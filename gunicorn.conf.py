@@ -1,8 +1,10 @@
 """gunicorn settings for the web processes (``gunicorn -c gunicorn.conf.py 'app:create_app()'``)."""
 
 import os
+import signal
 
-bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '5000')}"
+# This machine only unless HOST says otherwise (0.0.0.0, or an address a load balancer reaches).
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
 # Threads suit webhooks: each waits mostly on the database and Redis, not the CPU. A
 # missed call's thread waits for its group commit: more threads a process, larger groups
 # and fewer commits (DATABASE_POOL_SIZE keeps a connection for each).
@@ -11,8 +13,14 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("WEB_THREADS", "8"))
 # Twilio gives up on a webhook after about 15 seconds.
 timeout = 15
+# What a stopping worker may take to finish its requests before the master kills it; flask
+# dev (core/devserver.py) waits a little longer than this.
+graceful_timeout = 15
 keepalive = 5
 accesslog = os.environ.get("ACCESS_LOG", "-") or None
+# No gunicornc control socket: its default path is one per user, which several servers on
+# a machine (make run, the tests, benchmarks) would take from one another.
+control_socket_disable = True
 
 
 def post_worker_init(worker):  # noqa: ANN001 - gunicorn's hook signature
@@ -22,3 +30,12 @@ def post_worker_init(worker):  # noqa: ANN001 - gunicorn's hook signature
     import gc
 
     gc.freeze()
+    # gthread's own SIGINT/SIGQUIT handler shuts its thread pool down from inside the
+    # handler. A signal that lands while the main thread is handing a connection to the
+    # pool (which holds the pool's lock while a new thread starts) waits for that lock
+    # forever: the worker never exits and keeps the port. Ctrl-C in a terminal sends the
+    # worker SIGINT and the master then sends SIGQUIT, so it happened. Treated as SIGTERM
+    # instead, the handler only sets a flag, and the worker stops through its normal path
+    # (tests/test_gunicorn_conf.py); the master kills it after graceful_timeout regardless.
+    signal.signal(signal.SIGINT, worker.handle_exit)
+    signal.signal(signal.SIGQUIT, worker.handle_exit)

@@ -1,13 +1,17 @@
-"""Console accounts: passwords, the login form, login rate limits, roles."""
+"""Console accounts: passwords, the login form, limits on failed logins, roles."""
 
 from __future__ import annotations
 
 import logging
+import math
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import abort, current_app
+from flask import Response, abort, current_app, request
+from flask_limiter import RequestLimit
+from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from redis.exceptions import RedisError
@@ -16,10 +20,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from callcenter.exceptions import TooManyLoginAttempts
-from core.extensions import db
+from core.extensions import db, limiter
 from core.models import Role, User
-from core.redis_client import redis_client
 
 log = logging.getLogger("sampark.console")
 
@@ -28,16 +30,18 @@ PASSWORD_HASH_METHOD = "scrypt"
 
 MIN_PASSWORD_LENGTH = 10
 
-DEFAULT_LOGIN_MAX_ATTEMPTS = 5
-"""Failed logins allowed per username in one window (setting LOGIN_MAX_ATTEMPTS)."""
+MAX_PASSWORD_LENGTH = 200
+"""The login form takes no longer password."""
 
-DEFAULT_LOGIN_MAX_ATTEMPTS_PER_IP = 20
-"""Failed logins allowed per client address in one window (setting LOGIN_MAX_ATTEMPTS_PER_IP)."""
+USERNAME_SCOPE = "login-username"
+"""Flask-Limiter's scope for failed logins counted per username."""
 
-DEFAULT_LOGIN_WINDOW_SECONDS = 900
-"""Length of the fixed window failed logins are counted in (setting LOGIN_WINDOW_SECONDS)."""
+ADDRESS_SCOPE = "login-address"
+"""Flask-Limiter's scope for failed logins counted per client address."""
 
 _DUMMY_HASH: str | None = None
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def hash_password(password: str) -> str:
@@ -63,60 +67,71 @@ class LoginForm(FlaskForm):
     """The console's login form."""
 
     username = StringField("Username", validators=[DataRequired(), Length(max=64)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+    password = PasswordField(
+        "Password", validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)]
+    )
 
 
-class LoginLimiter:
-    """Fixed-window counts of failed logins in Redis, per username and per client address."""
-
-    def __init__(self) -> None:
-        config = current_app.config
-        self.window = int(config.get("LOGIN_WINDOW_SECONDS", DEFAULT_LOGIN_WINDOW_SECONDS))
-        self.per_user = int(config.get("LOGIN_MAX_ATTEMPTS", DEFAULT_LOGIN_MAX_ATTEMPTS))
-        self.per_ip = int(
-            config.get("LOGIN_MAX_ATTEMPTS_PER_IP", DEFAULT_LOGIN_MAX_ATTEMPTS_PER_IP)
-        )
-
-    def _keys(self, username: str, address: str) -> list[tuple[str, int]]:
-        return [
-            (f"sampark:login:user:{username.lower()}", self.per_user),
-            (f"sampark:login:ip:{address}", self.per_ip),
-        ]
-
-    def check(self, username: str, address: str) -> None:
-        """Raise ``TooManyLoginAttempts`` if either count is spent."""
-        try:
-            client = redis_client()
-            for key, limit in self._keys(username, address):
-                count = client.get(key)
-                if count is not None and int(count) >= limit:
-                    ttl = client.ttl(key)
-                    raise TooManyLoginAttempts(ttl if ttl > 0 else self.window)
-        except RedisError:
-            # The console must stay usable while Redis is down; passwords are still checked.
-            log.warning("login limiter: Redis is down; login attempts are not counted")
-
-    def failed(self, username: str, address: str) -> None:
-        """Count one failed login."""
-        try:
-            pipe = redis_client().pipeline()
-            for key, _limit in self._keys(username, address):
-                # The window starts at the first failure (SET NX), not at each one.
-                pipe.set(key, 0, ex=self.window, nx=True)
-                pipe.incr(key)
-            pipe.execute()
-        except RedisError:
-            log.warning("login limiter: Redis is down; a failed login was not counted")
-
-    def succeeded(self, username: str) -> None:
-        """Forget the username's failures (the address keeps its count)."""
-        try:
-            redis_client().delete(self._keys(username, "")[0][0])
-        except RedisError:
-            pass
+def _per_username() -> str:
+    config = current_app.config
+    return f"{config['LOGIN_MAX_ATTEMPTS']} per {config['LOGIN_WINDOW_SECONDS']} seconds"
 
 
-F = TypeVar("F", bound=Callable[..., Any])
+def _per_address() -> str:
+    config = current_app.config
+    return f"{config['LOGIN_MAX_ATTEMPTS_PER_IP']} per {config['LOGIN_WINDOW_SECONDS']} seconds"
+
+
+def _username() -> str:
+    return (request.form.get("username") or "").strip().lower() or "(none)"
+
+
+def _failed(response: Response) -> bool:
+    # Only refused passwords count; a good login, a form error or a refusal do not.
+    return response.status_code == 401
+
+
+def limit_failed_logins(on_breach: Callable[[RequestLimit], Response]) -> Callable[[F], F]:
+    """Refuse a login view's POSTs once too many have failed for the username or the address.
+
+    Failed logins (answered 401) are counted in Redis by Flask-Limiter in fixed windows of
+    LOGIN_WINDOW_SECONDS that start at the first failure: LOGIN_MAX_ATTEMPTS per username,
+    LOGIN_MAX_ATTEMPTS_PER_IP per client address. Past either, ``on_breach`` answers
+    instead of the view. A Redis that does not answer counts nothing (logged): the console
+    stays usable, and passwords are still checked.
+    """
+
+    def decorate(view: F) -> F:
+        for limit, scope, key in (
+            (_per_username, USERNAME_SCOPE, _username),
+            (_per_address, ADDRESS_SCOPE, get_remote_address),
+        ):
+            view = limiter.shared_limit(
+                limit,
+                scope=scope,
+                key_func=key,
+                methods=["POST"],
+                deduct_when=_failed,
+                on_breach=on_breach,
+            )(view)
+        return view
+
+    return decorate
+
+
+def forget_failed_logins() -> None:
+    """Forget the failures counted against this request's username (its address keeps its count)."""
+    for request_limit in limiter.current_limits:
+        if USERNAME_SCOPE in request_limit.request_args:
+            try:
+                limiter.limiter.clear(request_limit.limit, *request_limit.request_args)
+            except RedisError:
+                log.warning("login limits: Redis is down; a username's failures were not cleared")
+
+
+def seconds_until_reset(request_limit: RequestLimit) -> int:
+    """Return the seconds until the window of a spent limit ends (at least 1)."""
+    return max(1, math.ceil(request_limit.window.reset_time - time.time()))
 
 
 def role_required(role: Role) -> Callable[[F], F]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
-from callcenter.auth import MIN_PASSWORD_LENGTH, hash_password
+from callcenter.auth import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, hash_password
 from core.extensions import db
 from core.models import Role, User
 from core.phone import normalise
@@ -24,22 +26,28 @@ users_cli = AppGroup("users", help="Manage console accounts.")
 @click.option("--languages", default="hi", show_default=True, help="Codes spoken, e.g. hi,en.")
 @click.option(
     "--password",
-    prompt=True,
-    hide_input=True,
-    confirmation_prompt=True,
-    help="Give it here only in scripts; otherwise you are asked for it.",
+    default=None,
+    help="Visible to other users in the process list; prefer the prompt or --password-stdin.",
+)
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from the first line of standard input (for scripts).",
 )
 def create_user(
-    username: str, role: str, name: str | None, phone: str | None, languages: str, password: str
+    username: str,
+    role: str,
+    name: str | None,
+    phone: str | None,
+    languages: str,
+    password: str | None,
+    password_stdin: bool,
 ) -> None:
-    """Create a console account."""
+    """Create a console account (a password is 10 to 200 characters; asked for unless given)."""
     username = username.strip()
     if not username or len(username) > 64:
         raise click.BadParameter("1 to 64 characters", param_hint="USERNAME")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise click.BadParameter(
-            f"at least {MIN_PASSWORD_LENGTH} characters", param_hint="--password"
-        )
+    password = _read_password(password, password_stdin)
     codes = [code.strip().lower() for code in languages.split(",") if code.strip()]
     if not codes or not all(code.isalpha() and len(code) <= 5 for code in codes):
         raise click.BadParameter(
@@ -66,3 +74,24 @@ def create_user(
     db.session.add(user)
     db.session.commit()
     click.echo(f"Created {role} {username!r} (id {user.id}).")
+
+
+def _read_password(given: str | None, from_stdin: bool) -> str:
+    """Return the new account's password: given, read from standard input, or asked for."""
+    if given is not None and from_stdin:
+        raise click.UsageError("give --password or --password-stdin, not both")
+    if from_stdin:
+        # One line; only its line ending is dropped, so a password may start or end with spaces.
+        password = sys.stdin.readline().rstrip("\r\n")
+        hint = "--password-stdin"
+    elif given is not None:
+        password, hint = given, "--password"
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        hint = "--password"
+    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
+        raise click.BadParameter(
+            f"{MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters (got {len(password)})",
+            param_hint=hint,
+        )
+    return password

@@ -12,12 +12,14 @@ from flask import (
     current_app,
     flash,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
     session,
     url_for,
 )
+from flask_limiter import RequestLimit
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -27,7 +29,14 @@ from wtforms.validators import DataRequired, Optional
 
 from callcenter import dispositions, queue
 from callcenter.audit import audit_trail
-from callcenter.auth import LoginForm, LoginLimiter, authenticate, role_required
+from callcenter.auth import (
+    LoginForm,
+    authenticate,
+    forget_failed_logins,
+    limit_failed_logins,
+    role_required,
+    seconds_until_reset,
+)
 from callcenter.exceptions import (
     CallbackNotFound,
     CallingUnavailable,
@@ -115,7 +124,16 @@ def _zone() -> ZoneInfo:
 # --- login -----------------------------------------------------------------------------
 
 
+def _too_many_failed_logins(spent: RequestLimit) -> Response:
+    """Answer a login refused because too many failed for the username or address."""
+    retry_after = seconds_until_reset(spent)
+    error = str(TooManyLoginAttempts(retry_after))
+    page = render_template("console/login.html", form=LoginForm(), error=error)
+    return make_response(page, TooManyLoginAttempts.status, {"Retry-After": str(retry_after)})
+
+
 @console_bp.route("/login", methods=["GET", "POST"])
+@limit_failed_logins(on_breach=_too_many_failed_logins)
 def login() -> Any:
     """Log in to the console."""
     if current_user.is_authenticated:
@@ -123,21 +141,11 @@ def login() -> Any:
     form = LoginForm()
     error, status = None, 200
     if form.validate_on_submit():
-        username = form.username.data.strip()
-        address = request.remote_addr or "unknown"
-        limiter = LoginLimiter()
-        try:
-            limiter.check(username, address)
-        except TooManyLoginAttempts as exc:
-            error, status = str(exc), exc.status
-            response = render_template("console/login.html", form=form, error=error)
-            return response, status, {"Retry-After": str(exc.retry_after)}
-        user = authenticate(username, form.password.data)
+        user = authenticate(form.username.data.strip(), form.password.data)
         if user is None:
-            limiter.failed(username, address)
             error, status = "Wrong username or password.", 401
         else:
-            limiter.succeeded(username)
+            forget_failed_logins()
             # A fresh session at login, so a session planted before it gains nothing.
             session.clear()
             login_user(user)

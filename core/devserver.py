@@ -1,4 +1,12 @@
-"""``flask dev``: web, worker, sweeper and the embedded Redis in one foreground command."""
+"""``flask dev``: web, worker, sweeper and the embedded Redis in one foreground command.
+
+Each child runs in a session of its own, so the terminal's Ctrl-C (SIGINT to the
+foreground process group) reaches only this supervisor, which then stops the children one
+by one: SIGTERM to each, a deadline, then SIGKILL to its process group and to every
+process it had started (an RQ work horse runs in a group of its own). A child left to the
+terminal's signal got it at the same moment as its own parent's, which is how a gunicorn
+worker once deadlocked on the way out and kept the port.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +18,7 @@ import time
 from pathlib import Path
 
 import click
+import psutil
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy.engine import make_url
@@ -19,14 +28,31 @@ from core.embedded_redis import EmbeddedRedis
 SWEEP_EVERY_SECONDS = 1
 """How often the sweeper relays recorded SMS to RQ (the delay before an SMS is queued)."""
 
+STOP_ORDER = ("web", "sweeper", "worker")
+"""Webhooks stop first; the worker last, so it may finish what the others queued."""
+
+STOP_TIMEOUT_SECONDS = 20.0
+"""How long a child may take to stop after SIGTERM before it is killed; longer than
+gunicorn's ``graceful_timeout`` (``gunicorn.conf.py``), so its own orderly stop comes first."""
+
+
+LOOPBACK = "127.0.0.1"
+"""Where the web server listens unless HOST says otherwise: this machine only."""
+
 
 @click.command("dev")
+@click.option(
+    "--host",
+    default=lambda: os.environ.get("HOST", LOOPBACK),
+    show_default=LOOPBACK,
+    help="Address to listen on (HOST); 0.0.0.0 lets other machines in.",
+)
 @click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")), show_default="5000")
 @with_appcontext
-def dev_command(port: int) -> None:
+def dev_command(host: str, port: int) -> None:
     """Run web + RQ worker (with scheduler) + sweeper (+ embedded Redis); Ctrl-C stops all."""
     app = current_app
-    env = dict(os.environ, PORT=str(port), SAMPARK_DEV="1")
+    env = dict(os.environ, HOST=host, PORT=str(port), SAMPARK_DEV="1")
     embedded = None
     if not app.config["REDIS_URL"]:
         embedded = EmbeddedRedis(os.path.join(app.instance_path, "redis"))
@@ -43,18 +69,24 @@ def dev_command(port: int) -> None:
         "worker": [str(bin_dir / "flask"), "queue", "worker"],
         "sweeper": [str(bin_dir / "flask"), "queue", "sweep", "--every", str(SWEEP_EVERY_SECONDS)],
     }
-    processes = {name: subprocess.Popen(cmd, env=env, cwd=root) for name, cmd in commands.items()}
-    _announce(app, port, env["REDIS_URL"] if embedded else app.config["REDIS_URL"])
     stopping = False
 
     def stop(*_: object) -> None:
         nonlocal stopping
         stopping = True
 
+    # Set before any child starts: from here on Ctrl-C only asks for an orderly stop.
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    processes: dict[str, subprocess.Popen[bytes]] = {}
     code = 0
     try:
+        for name in reversed(STOP_ORDER):
+            # A session of its own each: the terminal's signals reach only this supervisor.
+            processes[name] = subprocess.Popen(
+                commands[name], env=env, cwd=root, start_new_session=True
+            )
+        _announce(app, host, port, env["REDIS_URL"] if embedded else app.config["REDIS_URL"])
         while not stopping:
             for name, process in processes.items():
                 if process.poll() is not None:
@@ -64,22 +96,56 @@ def dev_command(port: int) -> None:
                     code, stopping = process.returncode or 1, True
             time.sleep(0.3)
     finally:
-        for process in processes.values():
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in processes.values():
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        for name in STOP_ORDER:
+            if name in processes:
+                stop_child(processes[name], STOP_TIMEOUT_SECONDS)
         if embedded is not None:
             embedded.stop()
         click.echo("stopped")
     sys.exit(code)
 
 
-def _announce(app: Flask, port: int, redis_url: str) -> None:
-    base = f"http://127.0.0.1:{port}"
+def stop_child(process: subprocess.Popen[bytes], timeout: float) -> None:
+    """Stop a child that leads its own process group, and everything it started.
+
+    SIGTERM lets the child stop its own children in order (gunicorn its workers, RQ its
+    scheduler and work horse); after ``timeout`` its group and every descendant seen
+    before the signal are killed.
+    """
+    try:
+        started = psutil.Process(process.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        started = []
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            click.echo(f"pid {process.pid} did not stop in {timeout:.0f} s; killing it", err=True)
+            _kill_group(process.pid)
+            process.wait()
+    _kill_group(process.pid)  # whatever is left in its group now that its leader is gone
+    _, alive = psutil.wait_procs(started, timeout=1)
+    for leftover in alive:
+        try:
+            leftover.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(alive, timeout=5)
+
+
+def _kill_group(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass  # the group is empty
+
+
+def _announce(app: Flask, host: str, port: int, redis_url: str) -> None:
+    everywhere = host in ("0.0.0.0", "::", "")
+    shown = LOOPBACK if everywhere else f"[{host}]" if ":" in host else host
+    base = f"http://{shown}:{port}"
+    listening = f"{host}:{port}" + (" (every address of this machine)" if everywhere else "")
     provider = (
         "Twilio" if app.config["TWILIO_ACCOUNT_SID"] else "the outbox (no Twilio account set)"
     )
@@ -88,6 +154,7 @@ def _announce(app: Flask, port: int, redis_url: str) -> None:
             [
                 "",
                 f"  Sampark is running on {base}",
+                f"    listening on       {listening}",
                 f"    health             {base}/healthz",
                 f"    missed-call hook   POST {base}/ivr/missed-call",
                 f"    database           {_safe_url(app.config['SQLALCHEMY_DATABASE_URI'])}",

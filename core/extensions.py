@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -27,3 +29,7 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
+# Fixed windows, as failed logins are counted; storage errors let requests through (logged).
+limiter = Limiter(
+    key_func=get_remote_address, strategy="fixed-window", swallow_errors=True, key_prefix="sampark"
+)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from typing import Any
 
 import redis
 from flask import Flask, current_app
@@ -46,12 +47,16 @@ def redis_client(app: Flask | None = None) -> redis.Redis:
         with _lock:
             client = app.extensions.get("redis")
             if client is None:
-                client = redis.Redis.from_url(
-                    redis_url(app),
-                    socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
-                    socket_timeout=COMMAND_TIMEOUT_SECONDS,
-                    health_check_interval=30,
-                    retry=Retry(NoBackoff(), RETRIES),
-                )
+                client = redis.Redis.from_url(redis_url(app), **client_options())
                 app.extensions["redis"] = client
     return client
+
+
+def client_options() -> dict[str, Any]:
+    """Return the timeouts and retries every Redis client of the app is made with."""
+    return {
+        "socket_connect_timeout": CONNECT_TIMEOUT_SECONDS,
+        "socket_timeout": COMMAND_TIMEOUT_SECONDS,
+        "health_check_interval": 30,
+        "retry": Retry(NoBackoff(), RETRIES),
+    }

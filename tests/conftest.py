@@ -2,6 +2,11 @@
 
 By default the suite runs on a SQLite file and an embedded Redis server. ``DATABASE_URL``
 and ``REDIS_URL`` point it at PostgreSQL and a Redis server instead (``.ci/run`` does both).
+
+The suite never reads the developer's local state: every app, in this process or in a
+``flask`` process a test starts, keeps its instance folder (secret key, SQLite file,
+embedded Redis, rendered prompts) under a temporary directory, and no ``flask`` command
+loads a ``.env`` file (``tests/test_isolation.py``).
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -40,6 +46,20 @@ PROVIDERS = ("twilio", "plivo")
 """The providers the flow tests run against, each through its own stand-in."""
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations")
 
+_SESSION_INSTANCE = tempfile.mkdtemp(prefix="sampark-instance-")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Set before any app exists and inherited by every process a test starts: an app made
+    # without an instance path of its own (a subprocess's create_app(), the migrations)
+    # lands here, not in the project's instance/ folder, and `flask` skips `.env`.
+    os.environ["SAMPARK_INSTANCE_PATH"] = _SESSION_INSTANCE
+    os.environ["FLASK_SKIP_DOTENV"] = "1"
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(_SESSION_INSTANCE, ignore_errors=True)
+
 
 @pytest.fixture(scope="session")
 def scratch_dir() -> Iterator[str]:
@@ -63,7 +83,9 @@ def redis_url(scratch_dir: str) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def database_url(scratch_dir: str) -> str:
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{scratch_dir}/sampark.db"
-    app = create_app({"DATABASE_URL": url, "REDIS_URL": "redis://unused", "TESTING": True})
+    app = create_app(
+        {"DATABASE_URL": url, "REDIS_URL": "redis://unused", "TESTING": True, "SECRET_KEY": "test"}
+    )
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             # Start from nothing, so the migrations themselves are tested.
@@ -108,7 +130,9 @@ def provider_settings(name: str, plivo_api: PlivoStandin) -> dict[str, Any]:
     return {"TELEPHONY_PROVIDER": name}
 
 
-def make_config(database_url: str, redis_url: str, twilio_api: TwilioStandin) -> dict[str, Any]:
+def make_config(
+    database_url: str, redis_url: str, twilio_api: TwilioStandin, prompts_dir: str
+) -> dict[str, Any]:
     """Return the settings a test app runs with."""
     return {
         "TESTING": True,
@@ -124,12 +148,22 @@ def make_config(database_url: str, redis_url: str, twilio_api: TwilioStandin) ->
         # Calling hours always open, so tests do not depend on the hour they run at.
         "CALLING_HOURS": "00:00-23:59:59",
         "SMS_RETRY_BACKOFF": "0",
+        # Empty unless the test renders prompts into it: never the developer's instance/prompts.
+        "VOICE_PROMPTS_DIR": prompts_dir,
     }
 
 
 @pytest.fixture()
-def app_config(database_url: str, redis_url: str, twilio_api: TwilioStandin) -> dict[str, Any]:
-    return make_config(database_url, redis_url, twilio_api)
+def app_config(
+    database_url: str,
+    redis_url: str,
+    twilio_api: TwilioStandin,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> dict[str, Any]:
+    # Each test's apps get an instance folder of their own.
+    monkeypatch.setenv("SAMPARK_INSTANCE_PATH", str(tmp_path / "instance"))
+    return make_config(database_url, redis_url, twilio_api, str(tmp_path / "prompts"))
 
 
 @pytest.fixture()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,28 +15,21 @@ from urllib.parse import urlencode
 import pytest
 from twilio.request_validator import RequestValidator
 
+from tests.support.processes import (
+    describe,
+    free_port,
+    port_is_free,
+    processes_with_env,
+    traffic,
+    wait_until,
+)
+
 ROOT = Path(__file__).resolve().parents[2]
 FLASK = str(Path(sys.executable).parent / "flask")
 TOKEN = "dev-test-token"
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until(check, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            result = check()
-            if result:
-                return result
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise TimeoutError("the stack did not get there in time")
+CTRL_C_ROUNDS = 10
+"""Stops of a busy stack in a row that must each leave nothing behind."""
 
 
 @pytest.fixture()
@@ -45,7 +37,7 @@ def dev_env(tmp_path):
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("DATABASE_URL", "REDIS_URL", "TWILIO_"))
+        if not key.startswith(("DATABASE_URL", "REDIS_URL", "TWILIO_")) and key != "HOST"
     }
     env.update(
         FLASK_APP="app",
@@ -94,7 +86,50 @@ def test_make_run_serves_records_sends_and_stops_cleanly(dev_env, tmp_path):
         output = stack.communicate(timeout=30)[0].decode()
     assert failure is None, output
     assert stack.returncode == 0, output
-    assert "Sampark is running on" in output
+    assert f"Sampark is running on http://127.0.0.1:{dev_env['PORT']}" in output
+    assert f"listening on       127.0.0.1:{dev_env['PORT']}\n" in output
     assert "stopped" in output
     redis_socket = tmp_path / "instance" / "redis" / "redis.sock"
     assert not redis_socket.exists(), "the embedded Redis was left running"
+
+
+def test_ctrl_c_on_a_busy_stack_leaves_no_process_and_frees_the_port_every_time(dev_env, tmp_path):
+    instance = dev_env["SAMPARK_INSTANCE_PATH"]
+    deadline = time.monotonic() + 300
+    for round_number in range(CTRL_C_ROUNDS):
+        assert time.monotonic() < deadline, f"only {round_number} rounds in 300 s"
+        port = free_port()
+        # Many threads, started as connections arrive, and a signal while they start: the
+        # moment a gunicorn worker once deadlocked at (tests/test_gunicorn_conf.py).
+        env = {**dev_env, "PORT": str(port), "WEB_CONCURRENCY": "2", "WEB_THREADS": "64"}
+        base = f"http://127.0.0.1:{port}"
+        log_path = tmp_path / f"round-{round_number}.log"
+        with open(log_path, "wb") as log:
+            # Its own session, as a shell runs a command in the foreground: Ctrl-C is SIGINT
+            # to that whole process group.
+            stack = subprocess.Popen(
+                [FLASK, "dev"],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        try:
+            wait_until(lambda: urllib.request.urlopen(f"{base}/healthz").status == 200)  # noqa: B023
+            with traffic(f"{base}/console/login", clients=48):
+                time.sleep(0.02 * round_number)
+                started = time.monotonic()
+                os.killpg(stack.pid, signal.SIGINT)
+                stack.wait(timeout=60)
+            took = time.monotonic() - started
+        finally:
+            left = processes_with_env("SAMPARK_INSTANCE_PATH", instance)
+            for process in left:
+                process.kill()
+        output = log_path.read_text(errors="replace")
+        assert not left, f"round {round_number} left:\n{describe(left)}\n{output}"
+        assert port_is_free(port), f"round {round_number}: port {port} still taken\n{output}"
+        assert stack.returncode == 0, output
+        assert "killing it" not in output, output  # every child stopped on its own
+        assert took < 20, f"round {round_number} took {took:.1f} s to stop\n{output}"
