@@ -96,6 +96,10 @@ def main() -> int:
         figures = ivr.run(args)
         print(json.dumps(figures, indent=2))
         (results / "ivr.json").write_text(json.dumps(figures, indent=2))
+        latest = results / "latest.json"
+        if args.write_readme and latest.exists():
+            # The README shows both parts: the webhook's last figures with these.
+            write_readme({**json.loads(latest.read_text()), "ivr": figures})
     if "claim-next" in parts:
         from bench import claim
 
@@ -147,11 +151,17 @@ def run_webhooks(args: argparse.Namespace, *, with_ivr: bool) -> bool:
         from bench import ivr
 
         figures["ivr"] = ivr.run(args)
+        (results_dir := ROOT / "bench" / "results").mkdir(exist_ok=True)
+        (results_dir / "ivr.json").write_text(json.dumps(figures["ivr"], indent=2))
     print(json.dumps(figures, indent=2))
     results = ROOT / "bench" / "results"
     results.mkdir(exist_ok=True)
     (results / "latest.json").write_text(json.dumps(figures, indent=2))
     if args.write_readme:
+        ivr_figures = results / "ivr.json"
+        if "ivr" not in figures and ivr_figures.exists():
+            # The IVR part was not run: the README keeps its last figures.
+            figures = {**figures, "ivr": json.loads(ivr_figures.read_text())}
         write_readme(figures)
     ok = figures["error_answers"] == 0 and all(
         counts[key] == total_calls
