@@ -25,7 +25,6 @@ from rq.job import Job, JobStatus
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import aliased
 
-from callqueue.calls import public_url
 from callqueue.context import app_job
 from callqueue.hours import CallingHours, calling_hours
 from callqueue.queues import CAMPAIGNS_QUEUE, get_queue
@@ -42,7 +41,7 @@ from core.models.campaigns import (
 )
 from core.models.consumers import Bill, ConsumerAccount, LinkedNumber
 from core.phone import mask
-from telephony import provider
+from telephony import provider, webhook_url
 from telephony.exceptions import PermanentTelephonyError, TelephonyError
 
 log = logging.getLogger("sampark.campaigns")
@@ -208,6 +207,11 @@ def create_campaign(
     """Record a campaign and its calls, paced; a campaign of that name is returned as it is."""
     now = now or utcnow()
     rate = default_rate() if rate is None else rate
+    if not provider().rings_with_scripts:
+        raise CampaignError(
+            "Announcement campaigns need a provider that rings numbers with the app's own "
+            "call script (Twilio or Plivo); this one runs flows built in its dashboard."
+        )
     if rate <= 0:
         raise CampaignError("The call rate must be above zero calls per second.")
     if days < 0:
@@ -403,8 +407,8 @@ def place_campaign_call(call_id: int, attempt: int) -> str:
         receipt = provider().place_call(
             phone,
             caller_id=current_app.config["CALLER_ID"],
-            answer_url=public_url("announce.answer", call_id=call_id),
-            status_callback=public_url("announce.status", call_id=call_id),
+            answer_url=webhook_url("announce.answer", call_id=call_id),
+            status_callback=webhook_url("announce.status", call_id=call_id),
             machine_detection=True,
         )
     except TelephonyError as exc:

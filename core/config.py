@@ -27,6 +27,13 @@ DEFAULTS: dict[str, Any] = {
     "PLIVO_AUTH_ID": "",
     "PLIVO_AUTH_TOKEN": "",
     "PLIVO_API_BASE_URL": "",
+    "EXOTEL_SID": "",
+    "EXOTEL_API_KEY": "",
+    "EXOTEL_API_TOKEN": "",
+    "EXOTEL_API_BASE_URL": "",
+    "EXOTEL_WEBHOOK_TOKEN": "",
+    "EXOTEL_WEBHOOK_USER": "",
+    "EXOTEL_WEBHOOK_PASSWORD": "",
     "PUBLIC_BASE_URL": "",
     # Numbers of the DISCOM: SMS sender (a registered 6-letter header in India, else a
     # number), caller ID, and the DLT entity id Indian SMS carry.

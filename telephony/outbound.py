@@ -25,9 +25,16 @@ class Receipt:
 
 
 class Provider(Protocol):
-    """What the flows may ask of a telephony provider."""
+    """What the flows may ask of a telephony provider.
+
+    A provider whose ``bridges_calls`` is true also has ``connect(first, then, *,
+    caller_id, status_callback, record, timeout)``: it rings the operator and then the
+    consumer itself, instead of ringing the operator with the app's bridge script.
+    """
 
     name: str
+    bridges_calls: bool
+    rings_with_scripts: bool  # place_call can ring a number with the app's call script
 
     def send_sms(
         self,
@@ -58,6 +65,8 @@ class OutboxProvider:
     """
 
     name = "outbox"
+    bridges_calls = False
+    rings_with_scripts = True
 
     def send_sms(
         self,

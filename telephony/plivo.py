@@ -250,6 +250,8 @@ class PlivoProvider:
     """Plivo's REST API: SMS with their DLT ids, calls with machine detection."""
 
     name = "plivo"
+    bridges_calls = False
+    rings_with_scripts = True
 
     def __init__(
         self,

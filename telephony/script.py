@@ -170,6 +170,10 @@ class CallerSide(ABC):
 
     name: str
 
+    def path(self, path: str) -> str:
+        """Return the path the provider requests for the app's ``path``."""
+        return path
+
     @abstractmethod
     def call(self, call_id: str, caller: str, dialled: str, status: str) -> dict[str, str]:
         """Return the parameters that name a call in each of its webhooks."""

@@ -231,6 +231,8 @@ class TwilioProvider:
     """Twilio's REST API through the official SDK."""
 
     name = "twilio"
+    bridges_calls = False
+    rings_with_scripts = True
 
     def __init__(self, account_sid: str, auth_token: str, *, api_base_url: str | None = None):
         http_client = (
