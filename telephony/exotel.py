@@ -25,7 +25,6 @@ import base64
 import hmac
 from collections.abc import Callable
 from typing import Any
-from xml.etree import ElementTree
 
 import requests
 from flask import Request, Response
@@ -34,7 +33,7 @@ from werkzeug.wrappers import Response as WsgiResponse
 
 from telephony.exceptions import PermanentTelephonyError, TransientTelephonyError
 from telephony.inbound import WebhookDialect
-from telephony.outbound import REST_TIMEOUT_SECONDS, Receipt
+from telephony.outbound import Receipt, post_json_api
 from telephony.records import (
     CALL_STATUSES,
     MESSAGE_STATUSES,
@@ -52,8 +51,7 @@ from telephony.script import (
     Verb,
     XmlCallScript,
     XmlSpeech,
-    language_of,
-    parse_document,
+    read_verbs,
 )
 from telephony.xml import Attributes, Element
 
@@ -335,27 +333,18 @@ class ExotelProvider:
         return Receipt(self.name, str(answer["Sid"]), "queued")
 
     def _post(self, resource: str, form: dict[str, str]) -> dict[str, Any]:
-        try:
-            answer = self.session.post(
-                f"{self.account_url}/{resource}", data=form, timeout=REST_TIMEOUT_SECONDS
-            )
-        except requests.RequestException as exc:
-            raise TransientTelephonyError(f"Exotel unreachable: {exc.__class__.__name__}") from exc
-        try:
-            body = answer.json()
-        except ValueError:
-            body = {}
-        if not isinstance(body, dict):
-            body = {}
-        if answer.status_code >= 400:
-            transient = answer.status_code >= 500 or answer.status_code == 429
-            kind = TransientTelephonyError if transient else PermanentTelephonyError
-            problem = body.get("RestException") or {}
-            reason = problem.get("Message") if isinstance(problem, dict) else None
-            raise kind(
-                f"Exotel {answer.status_code}: {reason or answer.reason}", status=answer.status_code
-            )
-        return body
+        return post_json_api(
+            self.session,
+            f"{self.account_url}/{resource}",
+            provider_title="Exotel",
+            error_of=_error_message,
+            data=form,
+        )
+
+
+def _error_message(answer: dict[str, Any]) -> object:
+    problem = answer.get("RestException")
+    return problem.get("Message") if isinstance(problem, dict) else None
 
 
 # ------------------------------------------------------------------ Exotel's part, played
@@ -425,35 +414,19 @@ class ExotelCaller(CallerSide):
     def read(self, document: str) -> list[Verb]:
         if not document.strip():
             return []  # Passthru's answer: only its status counts
-        return [_exoml_verb(element) for element in parse_document(document)]
+        return read_verbs(document, EXOML_VERBS, "ExoML")
+
+
+EXOML_VERBS = {
+    "Say": "say",
+    "Play": "play",
+    "Gather": "gather",
+    "Dial": "dial",
+    "Redirect": "redirect",
+    "Hangup": "hangup",
+}
+"""The ExoML verbs the flows write, as the simulator reads them back."""
 
 
 def _national(number: str) -> str:
     return "0" + number[3:] if number.startswith("+91") else number
-
-
-def _exoml_verb(element: ElementTree.Element) -> Verb:
-    tag, text = element.tag, (element.text or "").strip()
-    if tag == "Say":
-        return Verb("say", text, language=language_of(element.get("language")))
-    if tag == "Play":
-        return Verb("play", text)
-    if tag == "Gather":
-        inner = tuple(_exoml_verb(child) for child in element)
-        if any(verb.kind not in ("say", "play") for verb in inner):
-            raise ValueError("a <Gather> may hold only <Say> and <Play>")
-        return Verb(
-            "gather",
-            action=element.get("action", ""),
-            finish_key=element.get("finishOnKey", "#"),
-            inner=inner,
-        )
-    if tag == "Dial":
-        return Verb(
-            "dial", element.findtext("Number", "").strip(), action=element.get("action", "")
-        )
-    if tag == "Redirect":
-        return Verb("redirect", text)
-    if tag == "Hangup":
-        return Verb("hangup")
-    raise ValueError(f"unexpected ExoML verb <{tag}>")
