@@ -9,11 +9,11 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 from redis.exceptions import RedisError
-from rq import Worker
 
 from callqueue.context import bind_app
 from callqueue.queues import ALL_QUEUES, get_queue
 from callqueue.sweep import sweep
+from callqueue.worker import Worker
 from core.redis_client import redis_client
 
 log = logging.getLogger("sampark.sweep")
