@@ -22,6 +22,7 @@ from core import (
     logs,
     rate_limits,
     redis_client,
+    request_guards,
     sessions,
 )
 from core.extensions import csrf
@@ -33,11 +34,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     instance_path = os.environ.get("SAMPARK_INSTANCE_PATH") or None
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     config.load(app, test_config)
+    register_request_guards(app)
     register_proxy(app)
     register_extensions(app)
     register_blueprints(app)
     register_commands(app)
     return app
+
+
+def register_request_guards(app: Flask) -> None:
+    # Before any blueprint: routes take their converters when they are registered.
+    request_guards.init_app(app)
 
 
 def register_proxy(app: Flask) -> None:

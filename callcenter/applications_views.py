@@ -13,6 +13,7 @@ from callcenter.applications import NotADraftError, UnknownApplicationError
 from core.extensions import db
 from core.models import Callback, Role
 from core.models.applications import Application, ApplicationStatus
+from core.request_guards import database_id
 from forms import SERVICES, BilingualForm
 from forms.exceptions import UnknownServiceError
 from forms.messages import LANGUAGES, has_message, message, resolve_language
@@ -233,7 +234,8 @@ def _service_or_404(code: str) -> Any:
 def _callback_or_404(raw: str | None) -> int | None:
     if raw in (None, ""):
         return None
-    callback = db.session.get(Callback, int(raw)) if raw.isdigit() else None
+    callback_id = database_id(raw)
+    callback = db.session.get(Callback, callback_id) if callback_id is not None else None
     if callback is None:
         _not_found(f"No callback {raw!r}. / {raw!r} नाम का कोई कॉलबैक नहीं है।")
     holder = getattr(callback, "claimed_by_id", None)

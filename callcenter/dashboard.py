@@ -55,6 +55,10 @@ DEFAULT_SLA_MINUTES = 120
 MAX_EXPORT_DAYS = 366
 """Longest date range one CSV export may cover."""
 
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
+"""The dates a dashboard or an export may ask for: records of this century's systems, and
+days whose bounds in UTC stay within what a datetime holds (9999-12-31 has no next day)."""
+
 EXPORT_BATCH = 500
 """Rows read from the database at a time while a CSV streams."""
 
@@ -91,11 +95,14 @@ def parse_day(text: str | None, *, name: str = "day") -> date:
     if not text:
         raise DashboardError(f"'{name}' is missing; give a date as YYYY-MM-DD, e.g. 2026-01-31")
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError:
         raise DashboardError(
             f"'{name}' must be a date as YYYY-MM-DD, e.g. 2026-01-31, not {text!r}"
         ) from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise DashboardError(f"'{name}' must be a date from {FIRST_DAY} to {LAST_DAY}, not {day}")
+    return day
 
 
 def parse_range(start: str | None, end: str | None) -> tuple[date, date]:

@@ -45,6 +45,10 @@ MIN_NAME_LETTERS = 2
 LOAD_DECIMAL_PLACES = Decimal("0.01")
 """Loads are accepted to two decimal places of a kW (10 W), finer than any meter rating."""
 
+MAX_LOAD_KW = Decimal("100000")
+"""No connection a call centre takes asks for more than 100 MW. A bound also keeps the
+two-place check within a decimal's 28 digits (1e30 kW cannot be rounded to 10 W)."""
+
 
 def label_of(field: Field) -> str:
     """Return the field's label text, used to name it in messages."""
@@ -219,6 +223,8 @@ class Kilowatts:
             return
         if not load.is_finite() or load <= 0:
             raise fail(form, "load.positive", field=label_of(field))
+        if load > MAX_LOAD_KW:
+            raise fail(form, "load.too_large", field=label_of(field), max=f"{MAX_LOAD_KW:f}")
         if load != load.quantize(LOAD_DECIMAL_PLACES):
             raise fail(form, "load.precision")
 

@@ -42,6 +42,7 @@ from core.extensions import db
 from core.models import MissedCallOutcome, utcnow
 from core.models.applications import Application, ApplicationStatus
 from core.phone import read_caller_id
+from core.request_guards import database_id
 from forms.config import discom_profile
 from ivr import actions
 from ivr.accounts import (
@@ -121,10 +122,7 @@ def _attempt() -> int:
 
 
 def _int_arg(name: str) -> int | None:
-    try:
-        return int(webhook_query().get(name, ""))
-    except ValueError:
-        return None
+    return database_id(webhook_query().get(name, ""))
 
 
 def _keys() -> str:
