@@ -41,8 +41,10 @@ PARAM_NAMES = [
     "Digits", "CallDuration", "Duration", "DialCallStatus", "DialStatus", "DialCallDuration",
     "DialBLegDuration", "RecordingUrl", "RecordUrl", "AnsweredBy", "Machine", "MessageSid",
     "SmsSid", "MessageUUID", "MessageStatus", "SmsStatus", "Status", "ErrorCode", "Direction",
+    "CallFrom", "CallTo", "digits", "DigitsPressed", "Legs[1][Status]", "Legs[1][OnCallDuration]",
+    "ConversationDuration", "DetailedStatusCode",
 ]  # fmt: skip
-"""What Twilio and Plivo post, as the dialects read it."""
+"""What Twilio, Plivo and Exotel post, as the dialects read it."""
 
 QUERY_NAMES = ["lang", "attempt", "account", "application", "v"]
 """What the flows put in their own step URLs."""
@@ -53,6 +55,8 @@ KNOWN_VALUES = {
     "From": ["+919812345678", "9812345678", "anonymous", "+266696687", ""],
     "CallStatus": ["completed", "busy", "no-answer", "in-progress", "ringing", "failed"],
     "Digits": ["1", "2", "9", "0", "*", "#", "12345678", "²", "١"],
+    "digits": ['"1"', '"', '""', '"²"', '1"'],
+    "ConversationDuration": ["²", "١٢", "99999999999999999999"],
     "AnsweredBy": ["human", "machine_start", "fax", "unknown"],
     "lang": ["hi", "en", "xx"],
     "account": ["99999999999999999999", "1", "²"],
@@ -83,7 +87,7 @@ def _webhook_request(draw: Any, method: str, rule: str) -> dict[str, Any]:
 
 
 def _send(probe: Probe, client, side, request: dict[str, Any]) -> None:
-    method, path, body = request["method"], request["path"], request["body"]
+    method, path, body = request["method"], side.path(request["path"]), request["body"]
     signed = WebhookParams(body if method == "POST" else [])
     headers = side.sign(PUBLIC_BASE_URL + path, signed)
     if method != "POST":
@@ -102,8 +106,8 @@ def _send(probe: Probe, client, side, request: dict[str, Any]) -> None:
         )
 
 
-def test_no_signed_webhook_answers_5xx(make_app, plivo_api, provider_name):
-    app = make_app(**provider_settings(provider_name, plivo_api))
+def test_no_signed_webhook_answers_5xx(make_app, provider_apis, provider_name):
+    app = make_app(**provider_settings(provider_name, provider_apis))
     # A few rows, so small ids in paths reach real records.
     for n in range(3):
         make_callback(app, f"+9198000000{n:02d}", status=CallbackStatus.PENDING)
@@ -125,8 +129,8 @@ def test_no_signed_webhook_answers_5xx(make_app, plivo_api, provider_name):
 
 
 @pytest.fixture()
-def provider_app(make_app, plivo_api, provider_name):
-    return make_app(**provider_settings(provider_name, plivo_api))
+def provider_app(make_app, provider_apis, provider_name):
+    return make_app(**provider_settings(provider_name, provider_apis))
 
 
 @pytest.mark.parametrize(
@@ -162,15 +166,18 @@ def test_a_multipart_webhook_with_a_nameless_part_is_read_without_it(provider_ap
     params = side.call("call-0001", "+919812345678", "+911800180000", "ringing")
     data, content_type = multipart(list(params.items()), ["no name"])
 
+    path = side.path("/ivr/missed-call")
     answer = provider_app.test_client().post(
-        "/ivr/missed-call",
+        path,
         data=data,
         content_type=content_type,
-        headers=side.sign(PUBLIC_BASE_URL + "/ivr/missed-call", params),
+        headers=side.sign(PUBLIC_BASE_URL + path, params),
     )
 
-    assert answer.status_code == 200
-    assert [verb.kind for verb in side.read(answer.get_data(as_text=True))] == ["reject"]
+    # Refused unanswered, each provider its own way.
+    assert answer.status_code == 200 and not any(
+        verb.kind in ("say", "play", "gather") for verb in side.read(answer.get_data(as_text=True))
+    )
     with provider_app.app_context():
         assert [c.phone for c in db.session.scalars(select(Callback))] == ["+919812345678"]
 
