@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 import urllib.error
 import urllib.request
+from datetime import timedelta
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import func, select, update
 
 from callqueue.campaigns import create_campaign
-from core.models import utcnow
+from core.extensions import db
+from core.models import OutboundMessage, utcnow
 from core.models.campaigns import CampaignKind
 from tests.callqueue.test_campaigns import overdue_account
 from tests.conftest import post_webhook, run_jobs
@@ -89,11 +92,22 @@ def test_the_work_is_read_as_it_stands(make_app):
     with app.app_context():
         create_campaign(CampaignKind.OVERDUE_BILLS, name="march", now=utcnow())
 
+    with app.app_context():
+        # Two days old and still queued: waiting, but not among the last day's messages.
+        db.session.execute(
+            update(OutboundMessage)
+            .where(OutboundMessage.id == db.session.scalar(select(func.min(OutboundMessage.id))))
+            .values(created_at=utcnow() - timedelta(days=2))
+        )
+        db.session.commit()
+
     text = scrape(client).text
     assert value(text, "sampark_callbacks_pending") == 3
     assert value(text, "sampark_callbacks_due") == 3
     assert value(text, "sampark_callbacks_oldest_due_wait_seconds") >= 0
-    assert value(text, "sampark_sms_messages", template="missed_call_ack", status="queued") == 3
+    ack = {"template": "missed_call_ack"}
+    assert value(text, "sampark_sms_waiting", **ack, status="queued") == 3
+    assert value(text, "sampark_sms_messages_last_day", **ack, status="queued") == 2
     assert value(text, "sampark_campaign_calls", campaign="march", status="queued") == 1
     assert value(text, "sampark_rq_jobs", queue="sms", state="queued") == 0
     for collector in ("record_metrics", "rq_queues"):
@@ -101,8 +115,8 @@ def test_the_work_is_read_as_it_stands(make_app):
 
     run_jobs(app)
     text = scrape(client).text
-    assert value(text, "sampark_sms_messages", template="missed_call_ack", status="sent") == 3
-    assert value(text, "sampark_sms_messages", template="missed_call_ack", status="queued") == 0
+    assert value(text, "sampark_sms_messages_last_day", **ack, status="sent") == 2
+    assert value(text, "sampark_sms_waiting", **ack, status="queued") == 0
 
 
 def test_a_source_that_is_down_is_reported_and_the_rest_still_answer(make_app, scratch_dir):
