@@ -20,6 +20,7 @@ from core import (
     devserver,
     health,
     logs,
+    metrics,
     rate_limits,
     redis_client,
     request_guards,
@@ -66,6 +67,8 @@ def register_blueprints(app: Flask) -> None:
     health.init_app(app)
     ivr.init_app(app)
     callcenter.init_app(app)
+    # The providers' webhooks are timed; the console and /healthz are not.
+    metrics.init_app(app, webhooks=["ivr", "sms", "voice", "bridge", "announce"])
 
 
 def register_commands(app: Flask) -> None:

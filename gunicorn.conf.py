@@ -1,7 +1,9 @@
 """gunicorn settings for the web processes (``gunicorn -c gunicorn.conf.py 'app:create_app()'``)."""
 
 import os
+import shutil
 import signal
+import tempfile
 
 # This machine only unless HOST says otherwise (0.0.0.0, or an address a load balancer reaches).
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
@@ -21,6 +23,38 @@ accesslog = os.environ.get("ACCESS_LOG", "-") or None
 # No gunicornc control socket: its default path is one per user, which several servers on
 # a machine (make run, the tests, benchmarks) would take from one another.
 control_socket_disable = True
+
+
+def on_starting(server):  # noqa: ANN001 - gunicorn's hook signature
+    # Each worker counts its webhook answers into files in this folder, and a scrape of
+    # /metrics, whichever worker takes it, adds them all up (core/metrics.py). Set before
+    # the workers start, so prometheus-client sees it when they import it. A folder given
+    # is emptied (counts of an earlier run would be added in); else the server makes one.
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+        for name in os.listdir(folder):
+            if name.endswith(".db"):
+                os.remove(os.path.join(folder, name))
+    else:
+        folder = tempfile.mkdtemp(prefix="sampark-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+        _made_folders.append(folder)
+
+
+_made_folders: list[str] = []
+
+
+def child_exit(server, worker):  # noqa: ANN001 - gunicorn's hook signature
+    # A worker that ended keeps its counts (they are summed still); only live gauges go.
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):  # noqa: ANN001 - gunicorn's hook signature
+    for folder in _made_folders:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def post_worker_init(worker):  # noqa: ANN001 - gunicorn's hook signature

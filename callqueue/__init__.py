@@ -10,9 +10,11 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register the ``flask queue`` commands."""
+    """Register the ``flask queue`` commands and the queues' metrics."""
+    from callqueue import metrics
     from callqueue.campaign_cli import campaign_cli
     from callqueue.cli import queue_cli
 
     app.cli.add_command(queue_cli)
     app.cli.add_command(campaign_cli)
+    metrics.init_app(app)

@@ -94,6 +94,10 @@ DEFAULTS: dict[str, Any] = {
     "VOICE_PROMPTS_DIR": "",
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "SECRET_KEY": "",
+    # Operations: the bearer token Prometheus scrapes /metrics with (none: no /metrics),
+    # and how log lines are written ("text", or "json": one JSON object a line).
+    "METRICS_TOKEN": "",
+    "LOG_FORMAT": "text",
 }
 
 # Settings that arrive as text from the environment but are used as numbers or flags.

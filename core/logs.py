@@ -1,10 +1,15 @@
-"""Logging: one format for web and worker, with phone numbers masked in every line."""
+"""Logging: one format for web and worker, with phone numbers masked in every line.
+
+``LOG_FORMAT=json`` writes each line as one JSON object (time, level, logger, message) for
+a log shipper; the masking filter rewrites the message before either format sees it.
+"""
 
 from __future__ import annotations
 
 import logging
 
 from flask import Flask
+from pythonjsonlogger.json import JsonFormatter
 
 from core.phone import mask_in_text
 
@@ -28,12 +33,31 @@ def install_mask_filter(logger: logging.Logger | None = None) -> None:
             handler.addFilter(MaskNumbersFilter())
 
 
+LOG_FORMATS = ("text", "json")
+"""What ``LOG_FORMAT`` may say."""
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def formatter(log_format: str) -> logging.Formatter:
+    """Return the formatter of ``LOG_FORMAT``: plain lines, or one JSON object a line."""
+    if log_format == "json":
+        return JsonFormatter(
+            "%(asctime)s %(levelname)s %(name)s %(message)s",
+            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+        )
+    return logging.Formatter(TEXT_FORMAT)
+
+
 def init_app(app: Flask) -> None:
     """Configure logging for the app's processes."""
+    log_format = str(app.config.get("LOG_FORMAT") or "text").strip().lower()
+    if log_format not in LOG_FORMATS:
+        raise ValueError(f"LOG_FORMAT is {log_format!r}; it may be text or json")
     if not logging.getLogger().handlers:
-        logging.basicConfig(
-            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
+        handler = logging.StreamHandler()
+        handler.setFormatter(formatter(log_format))
+        logging.basicConfig(level=logging.INFO, handlers=[handler])
     install_mask_filter()
     install_mask_filter(app.logger)
     # Filters on a logger apply to records made on it, whatever handler takes them later.

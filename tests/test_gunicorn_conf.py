@@ -6,7 +6,6 @@ import os
 import runpy
 import signal
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -14,10 +13,16 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.support.processes import describe, free_port, port_is_free, traffic, wait_until
+from tests.support.processes import (
+    describe,
+    free_port,
+    port_is_free,
+    start_gunicorn,
+    traffic,
+    wait_until,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
-GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 
 CTRL_C_ROUNDS = 10
 """Stops of a busy server in a row that must each leave nothing behind."""
@@ -49,19 +54,6 @@ def test_gunicorn_listens_on_loopback_unless_host_says_otherwise(monkeypatch):
 
     monkeypatch.setenv("HOST", "0.0.0.0")
     assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["bind"] == "0.0.0.0:5123"
-
-
-def start_gunicorn(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
-    with open(log_path, "wb") as log:
-        # Its own session, as a shell runs a command in the foreground.
-        return subprocess.Popen(
-            [GUNICORN, "-c", "gunicorn.conf.py", "app:create_app()"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
 
 
 def test_ctrl_c_on_a_busy_server_stops_every_worker_every_time(web_env, tmp_path):
