@@ -9,11 +9,11 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 from redis.exceptions import RedisError
-from rq import Worker
 
 from callqueue.context import bind_app
 from callqueue.queues import ALL_QUEUES, get_queue
 from callqueue.sweep import sweep
+from callqueue.worker import run_worker
 from core.redis_client import redis_client
 
 log = logging.getLogger("sampark.sweep")
@@ -25,12 +25,14 @@ queue_cli = AppGroup("queue", help="Background work: the RQ worker, the sweeper,
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 @click.argument("queues", nargs=-1)
 def worker_command(burst: bool, queues: tuple[str, ...]) -> None:
-    """Run an RQ worker (with the scheduler that retries and delayed jobs need)."""
+    """Run an RQ worker (with the scheduler that retries and delayed jobs need).
+
+    It waits for Redis when Redis is down and goes on when it returns (``callqueue.worker``).
+    """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     bind_app(app)
     names = queues or ALL_QUEUES
-    worker = Worker([get_queue(name) for name in names], connection=redis_client())
-    worker.work(burst=burst, with_scheduler=True)
+    run_worker([get_queue(name) for name in names], redis_client(), burst=burst)
 
 
 @queue_cli.command("sweep")
