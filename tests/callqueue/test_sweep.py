@@ -83,20 +83,36 @@ def test_sweep_waits_the_grace_period_before_requeueing(app, client):
         assert sweep().requeued == 0  # a minute has not passed yet
 
 
-def test_a_message_held_by_a_dead_worker_is_sent_again(make_app, twilio_api):
+def test_a_message_held_by_a_dead_worker_is_marked_unknown_not_sent_again(make_app, twilio_api):
+    app = _held_by_a_worker_for(make_app, minutes=11)
+    with app.app_context():
+        report = sweep()
+        # The worker may have died after the provider took it: nobody sends it by guess.
+        assert db.session.scalars(select(OutboundMessage.status)).all() == ["unknown"]
+    assert (report.abandoned, report.relayed) == (1, 0)
+    run_jobs(app)
+    assert twilio_api.messages == []
+
+
+def test_a_message_held_less_than_the_limit_is_left_to_its_worker(make_app):
+    app = _held_by_a_worker_for(make_app, minutes=9)
+    with app.app_context():
+        assert sweep().abandoned == 0
+        assert db.session.scalars(select(OutboundMessage.status)).all() == ["sending"]
+
+
+def _held_by_a_worker_for(make_app, *, minutes: int):
+    """Return an app whose one SMS a worker began sending ``minutes`` ago."""
     app = make_app(RECONCILE_AFTER_SECONDS=0)
     missed_call(app.test_client())
     with app.app_context():
         db.session.execute(
             update(OutboundMessage).values(
-                status="sending", next_attempt_at=utcnow() - timedelta(minutes=11)
+                status="sending", next_attempt_at=utcnow() - timedelta(minutes=minutes)
             )
         )
         db.session.commit()
-        report = sweep()
-    assert (report.unstuck, report.relayed) == (1, 1)
-    run_jobs(app)
-    assert len(twilio_api.messages) == 1
+    return app
 
 
 def test_callbacks_with_no_missed_call_for_the_expiry_period_close_as_expired(app, client):
