@@ -3,8 +3,9 @@
 Both run under gunicorn with the project's ``gunicorn.conf.py`` and the same settings; the
 load is N unique, correctly signed calls over keep-alive connections. After the run every
 call must be recorded in SQL and queued in Redis, and every answer must be the rejection.
-Then the IVR's bill step (``bench/ivr.py``) and take-next under 50 claimers
-(``bench/claim.py``); ``--only PART`` runs one part alone.
+Then the IVR's bill step (``bench/ivr.py``), take-next under 50 claimers
+(``bench/claim.py``) and the pace one worker places a campaign's calls at
+(``bench/campaign.py``); ``--only PART`` runs one part alone.
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ import os
 import re
 import sys
 import time
+from typing import Any
 
+from bench.campaign import DEFAULT_CALLS as DEFAULT_CAMPAIGN_CALLS
+from bench.campaign import DEFAULT_RATE as DEFAULT_CAMPAIGN_RATE
 from bench.claim import CLAIMERS
 from bench.claim import DEFAULT_SIZES as DEFAULT_CLAIM_SIZES
 from bench.ivr import DEFAULT_CONSUMERS
@@ -36,7 +40,7 @@ TARGETS = (
     ("missed-call webhook", "app:create_app()"),
 )
 README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
-PARTS = ("webhooks", "ivr", "claim-next")
+PARTS = ("webhooks", "ivr", "claim-next", "campaign-pace")
 """The benchmark's parts, in the order they run."""
 
 
@@ -83,6 +87,18 @@ def main() -> int:
         default=DEFAULT_CONSUMERS,
         help="consumers seeded for the IVR bill-status bench (0 skips it)",
     )
+    parser.add_argument(
+        "--campaign-rate",
+        type=float,
+        default=DEFAULT_CAMPAIGN_RATE,
+        help="the pace set for the campaign-pace bench, calls a second",
+    )
+    parser.add_argument(
+        "--campaign-calls",
+        type=int,
+        default=DEFAULT_CAMPAIGN_CALLS,
+        help="calls in the campaign-pace bench's campaign",
+    )
     args = parser.parse_args()
     parts = (args.only,) if args.only else PARTS
     results = ROOT / "bench" / "results"
@@ -96,18 +112,33 @@ def main() -> int:
         figures = ivr.run(args)
         print(json.dumps(figures, indent=2))
         (results / "ivr.json").write_text(json.dumps(figures, indent=2))
+        latest = results / "latest.json"
+        if args.write_readme and latest.exists():
+            # The README shows both parts: the webhook's last figures with these.
+            write_readme({**json.loads(latest.read_text()), "ivr": figures})
     if "claim-next" in parts:
         from bench import claim
 
-        figures = claim.run(args)
-        print(json.dumps(figures, indent=2))
-        (results / "claim-next.json").write_text(json.dumps(figures, indent=2))
-        if args.write_readme:
-            claim.write_readme(ROOT / "README.md", figures)
-        if not figures["ok"]:
-            print("FAILED: a callback was claimed twice, or the records disagree", file=sys.stderr)
-            ok = False
+        failure = "a callback was claimed twice, or the records disagree"
+        ok = run_part("claim-next", claim, args, failure) and ok
+    if "campaign-pace" in parts:
+        from bench import campaign
+
+        failure = "one worker placed the calls slower than the set pace"
+        ok = run_part("campaign-pace", campaign, args, failure) and ok
     return 0 if ok else 1
+
+
+def run_part(name: str, part: Any, args: argparse.Namespace, failure: str) -> bool:
+    """Run a part whose module has ``run(args)`` and ``write_readme``; tell whether it passed."""
+    figures = part.run(args)
+    print(json.dumps(figures, indent=2))
+    (ROOT / "bench" / "results" / f"{name}.json").write_text(json.dumps(figures, indent=2))
+    if args.write_readme:
+        part.write_readme(ROOT / "README.md", figures)
+    if not figures["ok"]:
+        print(f"FAILED: {failure}", file=sys.stderr)
+    return bool(figures["ok"])
 
 
 def run_webhooks(args: argparse.Namespace, *, with_ivr: bool) -> bool:
@@ -147,11 +178,17 @@ def run_webhooks(args: argparse.Namespace, *, with_ivr: bool) -> bool:
         from bench import ivr
 
         figures["ivr"] = ivr.run(args)
+        (results_dir := ROOT / "bench" / "results").mkdir(exist_ok=True)
+        (results_dir / "ivr.json").write_text(json.dumps(figures["ivr"], indent=2))
     print(json.dumps(figures, indent=2))
     results = ROOT / "bench" / "results"
     results.mkdir(exist_ok=True)
     (results / "latest.json").write_text(json.dumps(figures, indent=2))
     if args.write_readme:
+        ivr_figures = results / "ivr.json"
+        if "ivr" not in figures and ivr_figures.exists():
+            # The IVR part was not run: the README keeps its last figures.
+            figures = {**figures, "ivr": json.loads(ivr_figures.read_text())}
         write_readme(figures)
     ok = figures["error_answers"] == 0 and all(
         counts[key] == total_calls

@@ -14,9 +14,9 @@ def init_app(app: Flask) -> None:
     from callcenter.applications_views import applications_bp
     from callcenter.cli import users_cli
     from callcenter.dashboard_views import dashboard_bp
+    from callcenter.security import guard, load_session_user
     from callcenter.views import console_bp
-    from core.extensions import db, login_manager
-    from core.models import User
+    from core.extensions import login_manager
 
     secure = str(app.config.get("PUBLIC_BASE_URL", "")).startswith("https://")
     _cookie_default(app, "SESSION_COOKIE_HTTPONLY", True)
@@ -31,9 +31,7 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "console.login"
     login_manager.login_message = "Log in to use the console."
 
-    @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        return db.session.get(User, int(user_id))
+    login_manager.user_loader(load_session_user)
 
     @app.errorhandler(CSRFError)
     def csrf_refused(error: CSRFError) -> tuple[str, int]:
@@ -44,9 +42,9 @@ def init_app(app: Flask) -> None:
         )
         return render_template("console/refused.html", message=message), 400
 
-    app.register_blueprint(console_bp)
-    app.register_blueprint(applications_bp)
-    app.register_blueprint(dashboard_bp)
+    for blueprint in (console_bp, applications_bp, dashboard_bp):
+        guard(app, blueprint)
+        app.register_blueprint(blueprint)
     app.cli.add_command(users_cli)
 
 

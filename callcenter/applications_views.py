@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from callcenter import applications as service_layer
 from callcenter.applications import NotADraftError, UnknownApplicationError
 from core.extensions import db
-from core.models import Callback
+from core.models import Callback, Role
 from core.models.applications import Application, ApplicationStatus
 from forms import SERVICES, BilingualForm
 from forms.exceptions import UnknownServiceError
@@ -92,6 +92,7 @@ def show(application_id: int) -> Any:
     application = _application_or_404(application_id)
     lang = _lang()
     if request.method == "POST":
+        _refuse_unless_holder(application)
         try:
             service_layer.save_draft(
                 db.session,
@@ -103,6 +104,8 @@ def show(application_id: int) -> Any:
         except NotADraftError:
             return _already_submitted(application)
         return redirect(url_for(".show", application_id=application.id, saved=1, lang=lang), 303)
+    if not (_holds(application) or current_user.may(Role.SUPERVISOR)):
+        _refuse(application)
     if application.status != ApplicationStatus.DRAFT:
         return _render_result(application)
     application, form = service_layer.resume(db.session, application.id, lang)
@@ -119,6 +122,7 @@ def show(application_id: int) -> Any:
 def submit(application_id: int) -> Any:
     """Submit a saved draft with the answers posted."""
     application = _application_or_404(application_id)
+    _refuse_unless_holder(application)
     try:
         outcome = service_layer.submit(
             db.session,
@@ -248,6 +252,33 @@ def _application_or_404(application_id: int) -> Application:
         return service_layer.get_application(db.session, application_id)
     except UnknownApplicationError:
         _not_found(f"No application {application_id}. / {application_id} क्रमांक का कोई आवेदन नहीं है।")
+
+
+def _holder_id(application: Application) -> int | None:
+    """Return who an application belongs to: the holder of its open callback, else its author."""
+    if application.callback_id is not None:
+        callback = db.session.get(Callback, application.callback_id)
+        if callback is not None and callback.is_open and callback.claimed_by_id is not None:
+            return callback.claimed_by_id
+    return application.operator_id
+
+
+def _holds(application: Application) -> bool:
+    return _holder_id(application) == current_user.id
+
+
+def _refuse_unless_holder(application: Application) -> None:
+    # Only the operator on the consumer's call may change or submit it (and send its SMS).
+    if not _holds(application):
+        _refuse(application)
+
+
+def _refuse(application: Application) -> None:
+    text = (
+        f"Application {application.id} belongs to another operator's call; nothing was "
+        f"changed. / आवेदन {application.id} किसी दूसरे ऑपरेटर की कॉल का है; कुछ भी नहीं बदला।"
+    )
+    abort(Response(render_template("console/applications_error.html", message=text), 403))
 
 
 def _not_found(text: str) -> Any:

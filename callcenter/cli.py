@@ -9,6 +9,7 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from callcenter.auth import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, hash_password
+from callcenter.security import end_sessions
 from core.extensions import db
 from core.models import Role, User
 from core.phone import normalise
@@ -95,3 +96,46 @@ def _read_password(given: str | None, from_stdin: bool) -> str:
             param_hint=hint,
         )
     return password
+
+
+def _user_named(username: str) -> User:
+    user = db.session.scalar(
+        select(User).where(func.lower(User.username) == username.strip().lower())
+    )
+    if user is None:
+        raise click.ClickException(f"no user named {username!r}")
+    return user
+
+
+@users_cli.command("password")
+@click.argument("username")
+@click.option("--password", default=None, help="Visible to other users in the process list.")
+@click.option("--password-stdin", is_flag=True, help="Read it from standard input.")
+def change_password(username: str, password: str | None, password_stdin: bool) -> None:
+    """Set a user's password; every session they had ends."""
+    user = _user_named(username)
+    user.password_hash = hash_password(_read_password(password, password_stdin))
+    end_sessions(user)
+    db.session.commit()
+    click.echo(f"New password for {user.username!r}; their sessions have ended.")
+
+
+@users_cli.command("disable")
+@click.argument("username")
+def disable_user(username: str) -> None:
+    """Disable a user: they cannot log in, and every session they had ends."""
+    user = _user_named(username)
+    user.active = False
+    end_sessions(user)
+    db.session.commit()
+    click.echo(f"Disabled {user.username!r}; their sessions have ended.")
+
+
+@users_cli.command("enable")
+@click.argument("username")
+def enable_user(username: str) -> None:
+    """Let a disabled user log in again."""
+    user = _user_named(username)
+    user.active = True
+    db.session.commit()
+    click.echo(f"Enabled {user.username!r}.")

@@ -46,6 +46,7 @@ from callcenter.exceptions import (
     TooManyLoginAttempts,
 )
 from callcenter.history import caller_history
+from callcenter.security import end_sessions, safe_next, start_session
 from core.extensions import db, login_manager
 from core.models import Callback, OutboundMessage, Role, User
 from core.phone import mask
@@ -149,20 +150,18 @@ def login() -> Any:
             # A fresh session at login, so a session planted before it gains nothing.
             session.clear()
             login_user(user)
-            return redirect(_safe_next(request.args.get("next")))
+            start_session()
+            return redirect(safe_next(request.args.get("next")))
     return render_template("console/login.html", form=form, error=error), status
-
-
-def _safe_next(target: str | None) -> str:
-    # Only paths on this site: "//host" or "https://…" would send the user elsewhere.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("console.queue_page")
 
 
 @console_bp.post("/logout")
 def logout() -> Response:
-    """Log out."""
+    """Log out, ending every session of this user (a copied cookie opens nothing after)."""
+    user = db.session.get(User, current_user.id) if current_user.is_authenticated else None
+    if user is not None:
+        end_sessions(user)
+        db.session.commit()
     logout_user()
     session.clear()
     return redirect(url_for("console.login"))

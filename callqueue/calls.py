@@ -12,7 +12,6 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import current_app
 from rq.exceptions import NoSuchJobError
@@ -38,7 +37,7 @@ from core.models.attempts import (
 )
 from core.phone import mask
 from core.redis_client import redis_client
-from telephony import provider
+from telephony import provider, webhook_url
 from telephony.exceptions import TelephonyError
 
 log = logging.getLogger("sampark.calls")
@@ -58,7 +57,6 @@ ANSWERED_DIAL_STATUSES = frozenset({"completed", "answered"})
 UNANSWERED_DIAL_STATUSES = frozenset({"busy", "no-answer", "failed", "canceled"})
 """Dial outcomes in which the consumer was not reached (canceled: the operator hung up first)."""
 
-DEV_BASE_URL = "http://localhost:5000"
 """Where webhook URLs point when ``PUBLIC_BASE_URL`` is unset (development, outbox only)."""
 
 AUDIT_ENTITY = "callback"
@@ -97,6 +95,10 @@ class QueueUnavailable(CallError):
     """The job queue did not take the call; nothing was placed."""
 
 
+DIAL_TIMEOUT_SECONDS = 30
+"""How long the consumer's phone rings before the bridge gives up (``CALL_DIAL_TIMEOUT``)."""
+
+
 @dataclass(frozen=True, slots=True)
 class DialResult:
     """What the dial's action learnt, for the script that ends the operator's call."""
@@ -121,14 +123,14 @@ def retry_backoff() -> list[timedelta]:
     ]
 
 
-def public_url(endpoint: str, **values: Any) -> str:
-    """Return the absolute URL of ``endpoint`` as the provider reaches it (no request needed)."""
-    base = current_app.config.get("PUBLIC_BASE_URL") or DEV_BASE_URL
-    parts = urlsplit(base.rstrip("/"))
-    adapter = current_app.url_map.bind(
-        parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme or "https"
-    )
-    return adapter.build(endpoint, values, method="POST", force_external=True)
+def recording_on() -> bool:
+    """Tell whether bridged calls are recorded (``CALL_RECORDING``)."""
+    return bool(current_app.config.get("CALL_RECORDING", False))
+
+
+def dial_timeout() -> int:
+    """Return how long the consumer's phone rings before the bridge gives up."""
+    return int(current_app.config.get("CALL_DIAL_TIMEOUT", DIAL_TIMEOUT_SECONDS))
 
 
 def job_id(attempt_id: int) -> str:
@@ -240,13 +242,25 @@ def place_call(attempt_id: int) -> str:
         _end_unplaced(attempt_id, "the operator has no phone number", now)
         return "operator has no phone"
     config = current_app.config
+    carrier = provider()
     try:
-        receipt = provider().place_call(
-            operator.phone,
-            caller_id=config["CALLER_ID"],
-            answer_url=public_url("bridge.answer", attempt_id=attempt_id),
-            status_callback=public_url("ivr.call_status"),
-        )
+        if carrier.bridges_calls:
+            # The provider rings the operator, then the consumer: no bridge script of ours.
+            receipt = carrier.connect(  # type: ignore[attr-defined]
+                operator.phone,
+                callback.phone,
+                caller_id=config["CALLER_ID"],
+                status_callback=webhook_url("ivr.call_status"),
+                record=recording_on(),
+                timeout=dial_timeout(),
+            )
+        else:
+            receipt = carrier.place_call(
+                operator.phone,
+                caller_id=config["CALLER_ID"],
+                answer_url=webhook_url("bridge.answer", attempt_id=attempt_id),
+                status_callback=webhook_url("ivr.call_status"),
+            )
     except TelephonyError as exc:
         log.warning("call attempt %s: provider refused the call: %s", attempt_id, exc)
         _end_unplaced(attempt_id, str(exc), now)
@@ -429,6 +443,17 @@ def record_dial_outcome(
             _settle(session, attempt, _consumer_outcome(attempt.consumer_status), now)
         answered = attempt.consumer_status in ANSWERED_DIAL_STATUSES
         return DialResult(answered=answered, language=operator_language(operator))
+
+
+def record_bridge_leg(
+    call_sid: str, dial_status: str, *, duration: int | None, recording_url: str | None
+) -> bool:
+    """Record the consumer's leg of a bridge the provider made itself; False if unknown."""
+    attempt_id = db.session.scalar(select(CallAttempt.id).where(CallAttempt.call_sid == call_sid))
+    if attempt_id is None:
+        return False
+    record_dial_outcome(attempt_id, dial_status, duration=duration, recording_url=recording_url)
+    return True
 
 
 def _advance(attempt: CallAttempt, status: str, now: datetime) -> None:

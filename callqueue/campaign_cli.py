@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import click
+from click._termui_impl import ProgressBar
 from flask.cli import AppGroup
 from redis.exceptions import RedisError
 
@@ -11,7 +14,9 @@ from callqueue.campaigns import (
     CampaignError,
     campaign_ids,
     campaign_progress,
+    campaign_recorded,
     create_campaign,
+    record_calls,
     schedule_calls,
 )
 from core.models.campaigns import CampaignKind
@@ -29,6 +34,16 @@ PROGRESS_LABELS = (
     ("callbacks", "callbacks asked for"),
 )
 """The progress counts ``status`` prints, with their labels."""
+
+
+def _bar(bar: ProgressBar[int]) -> Callable[[int, int], None]:
+    """Return a progress callback that sizes the bar once the consumers are chosen."""
+
+    def recorded(count: int, total: int) -> None:
+        bar.length = total
+        bar.update(count)
+
+    return recorded
 
 
 def _schedule(campaign_id: int, calls: int) -> None:
@@ -64,14 +79,20 @@ def _schedule(campaign_id: int, calls: int) -> None:
 @click.option("--name", default=None, help="Campaign name (default: kind and today's date).")
 def create_command(kind: str, days: int, rate: float | None, name: str | None) -> None:
     """Select the consumers to call, record the campaign and schedule its calls."""
-    try:
-        created = create_campaign(CampaignKind(kind), name=name, rate=rate, days=days)
-    except CampaignError as exc:
-        raise click.ClickException(str(exc)) from exc
+    with click.progressbar(length=0, label="Recording calls") as bar:
+        try:
+            created = create_campaign(
+                CampaignKind(kind), name=name, rate=rate, days=days, progress=_bar(bar)
+            )
+        except CampaignError as exc:
+            raise click.ClickException(str(exc)) from exc
     if not created.new:
+        unfinished = "" if campaign_recorded(created.id) else (
+            f" Its calls were not all recorded: run `flask campaign resume {created.id}`."
+        )
         click.echo(
             f"Campaign {created.id} {created.name!r} exists already with {created.calls} "
-            f"call(s); nothing was added. See `flask campaign status {created.id}`."
+            f"call(s); nothing was added.{unfinished} See `flask campaign status {created.id}`."
         )
         return
     click.echo(f"Campaign {created.id} {created.name!r}: {created.calls} number(s) to call.")
@@ -82,8 +103,12 @@ def create_command(kind: str, days: int, rate: float | None, name: str | None) -
 @campaign_cli.command("resume")
 @click.argument("campaign_id", type=int)
 def resume_command(campaign_id: int) -> None:
-    """Schedule again the calls of a campaign still waiting (after a Redis outage)."""
+    """Record the calls an interrupted create left out, and schedule every waiting call."""
     try:
+        if not campaign_recorded(campaign_id):
+            with click.progressbar(length=0, label="Recording calls") as bar:
+                calls = record_calls(campaign_id, progress=_bar(bar))
+            click.echo(f"Campaign {campaign_id}: {calls} number(s) to call.")
         progress = campaign_progress(campaign_id)
     except CampaignError as exc:
         raise click.ClickException(str(exc)) from exc

@@ -1,11 +1,12 @@
 """Outbound announcement campaigns: choose whom to call, pace the calls, retry the unanswered.
 
-``create_campaign`` records a campaign and one row per number in one transaction, each row
-with the time its call is due: the calls follow one another at the configured rate, and
-a slot outside calling hours moves to the next opening. ``schedule_calls`` puts each due
-call on RQ's scheduler; ``place_campaign_call`` rings the number with answering-machine
-detection, and ``ivr.announce`` answers the call and reports its end through
-``record_call_result``, which retries a busy or unanswered number later.
+``create_campaign`` records a campaign, then one row per number in batches of a thousand
+(``record_calls`` finishes an interrupted one), each row with the time its call is due:
+the calls follow one another at the configured rate, and a slot outside calling hours
+moves to the next opening. ``schedule_calls`` puts each due call on RQ's scheduler;
+``place_campaign_call`` rings the number with answering-machine detection, and
+``ivr.announce`` answers the call and reports its end through ``record_call_result``,
+which retries a busy or unanswered number later.
 """
 
 from __future__ import annotations
@@ -22,10 +23,11 @@ from redis.exceptions import RedisError
 from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import ColumnElement, Insert, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, aliased
 
-from callqueue.calls import public_url
 from callqueue.context import app_job
 from callqueue.hours import CallingHours, calling_hours
 from callqueue.queues import CAMPAIGNS_QUEUE, get_queue
@@ -42,7 +44,7 @@ from core.models.campaigns import (
 )
 from core.models.consumers import Bill, ConsumerAccount, LinkedNumber
 from core.phone import mask
-from telephony import provider
+from telephony import provider, webhook_url
 from telephony.exceptions import PermanentTelephonyError, TelephonyError
 
 log = logging.getLogger("sampark.campaigns")
@@ -65,11 +67,22 @@ UNANSWERED_RESULTS = frozenset({"busy", "no-answer"})
 FAILED_RESULTS = frozenset({"failed", "canceled"})
 """Call results that end a number's calls."""
 
+RECORD_BATCH = 1000
+"""Calls recorded per write transaction while a campaign is created."""
+
 SCHEDULE_BATCH = 500
 """Calls put on RQ's scheduler per Redis round trip."""
 
+RELEASE_AHEAD = timedelta(seconds=1)
+"""How long before its call is due a job is put on RQ's scheduler.
+
+RQ's scheduler keeps whole seconds and looks once a second, so a job scheduled for its
+due time goes out up to a second late, and a second's calls leave in one burst. Released
+ahead, the job waits for its due time itself (``MAX_EARLY_WAIT``) and the calls go out
+at the pace set."""
+
 MAX_EARLY_WAIT = timedelta(seconds=2)
-"""A job released this much before its call is due waits for it; RQ schedules by the second."""
+"""A job released this much before its call is due waits for it."""
 
 _WAITING = (CampaignCallStatus.QUEUED, CampaignCallStatus.RETRYING)
 
@@ -204,10 +217,21 @@ def create_campaign(
     rate: float | None = None,
     days: int = DEFAULT_DEMAND_DAYS,
     now: datetime | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> CreatedCampaign:
-    """Record a campaign and its calls, paced; a campaign of that name is returned as it is."""
+    """Record a campaign, then its calls, paced, in batches; a campaign of that name is returned.
+
+    ``progress`` hears how many calls each batch recorded, and how many are to be. An
+    interrupted campaign keeps the calls recorded so far; ``record_calls`` (``flask
+    campaign resume``) records the rest.
+    """
     now = now or utcnow()
     rate = default_rate() if rate is None else rate
+    if not provider().rings_with_scripts:
+        raise CampaignError(
+            "Announcement campaigns need a provider that rings numbers with the app's own "
+            "call script (Twilio or Plivo); this one runs flows built in its dashboard."
+        )
     if rate <= 0:
         raise CampaignError("The call rate must be above zero calls per second.")
     if days < 0:
@@ -217,43 +241,108 @@ def create_campaign(
     session.rollback()  # start clean: write_transaction begins its own transaction
     with write_transaction(session):
         existing = session.scalar(select(Campaign).where(Campaign.name == name))
-        if existing is not None:
-            count = session.scalar(
-                select(func.count()).where(CampaignCall.campaign_id == existing.id)
+        if existing is None:
+            campaign = Campaign(
+                name=name,
+                kind=str(kind),
+                rate=rate,
+                min_days=days if kind is CampaignKind.UNPAID_DEMAND else None,
+                created_at=now,
             )
-            return CreatedCampaign(existing.id, name, count or 0, new=False)
-        if kind is CampaignKind.OVERDUE_BILLS:
-            local_today = now.astimezone(calling_hours().zone)
-            targets = overdue_bill_targets(local_today)
-        else:
-            targets = unpaid_demand_targets(now, days)
-        campaign = Campaign(
-            name=name,
-            kind=str(kind),
-            rate=rate,
-            min_days=days if kind is CampaignKind.UNPAID_DEMAND else None,
-            created_at=now,
+            session.add(campaign)
+            session.flush()
+        campaign_id = (existing or campaign).id
+    if existing is not None:
+        return CreatedCampaign(campaign_id, name, _call_count(campaign_id), new=False)
+    calls = record_calls(campaign_id, progress=progress)
+    log.info("campaign %s (%s): %d calls recorded", campaign_id, kind, calls)
+    return CreatedCampaign(campaign_id, name, calls, new=True)
+
+
+def record_calls(
+    campaign_id: int, *, progress: Callable[[int, int], None] | None = None
+) -> int:
+    """Record the campaign's calls not recorded yet, RECORD_BATCH a transaction; return its calls.
+
+    The consumers are chosen as at the campaign's creation. Numbers recorded already are
+    skipped (and the unique number per campaign keeps two runs at once from recording one
+    twice); the rest follow the last recorded call at the campaign's pace, or start now.
+    """
+    session = db.session
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise CampaignNotFound(f"There is no campaign {campaign_id}.")
+    if campaign.recorded_at is not None:
+        session.rollback()
+        return _call_count(campaign_id)
+    kind, created_at, rate = CampaignKind(campaign.kind), campaign.created_at, campaign.rate
+    if kind is CampaignKind.OVERDUE_BILLS:
+        targets = overdue_bill_targets(created_at.astimezone(calling_hours().zone))
+    else:
+        targets = unpaid_demand_targets(created_at, campaign.min_days or 0)
+    recorded = set(session.scalars(select(CampaignCall.phone).where(_of(campaign_id))))
+    last_due = session.scalar(select(func.max(CampaignCall.due_at)).where(_of(campaign_id)))
+    session.rollback()  # a read, done: nothing is held while the batches are written
+    todo = [target for target in targets if target.phone not in recorded]
+    gap = timedelta(seconds=1 / rate)
+    start = created_at if last_due is None else max(last_due + gap, utcnow())
+    times = paced_times(len(todo), start, rate, calling_hours())
+    insert_calls = _insert_ignoring_recorded(session)
+    for first in range(0, len(todo), RECORD_BATCH):
+        batch = todo[first : first + RECORD_BATCH]
+        rows = [
+            {
+                "campaign_id": campaign_id,
+                "phone": target.phone,
+                "language": target.language,
+                "account_id": target.account_id,
+                "application_id": target.application_id,
+                "status": CampaignCallStatus.QUEUED,
+                "attempts": 0,
+                "due_at": due_at,
+                "callback_requested": False,
+                "updated_at": created_at,
+            }
+            for target, due_at in zip(batch, times[first : first + RECORD_BATCH], strict=True)
+        ]
+        # One short transaction a batch: a webhook waits behind a batch at most, not the
+        # whole campaign (SQLite has one writer at a time).
+        with write_transaction(session):
+            session.execute(insert_calls, rows)
+        if progress is not None:
+            progress(len(rows), len(todo))
+    with write_transaction(session):
+        session.execute(
+            update(Campaign)
+            .where(Campaign.id == campaign_id, Campaign.recorded_at.is_(None))
+            .values(recorded_at=utcnow())
         )
-        session.add(campaign)
-        session.flush()
-        times = paced_times(len(targets), now, rate, calling_hours())
-        session.add_all(
-            CampaignCall(
-                campaign_id=campaign.id,
-                phone=target.phone,
-                language=target.language,
-                account_id=target.account_id,
-                application_id=target.application_id,
-                status=CampaignCallStatus.QUEUED,
-                attempts=0,
-                due_at=due_at,
-                updated_at=now,
-            )
-            for target, due_at in zip(targets, times, strict=True)
-        )
-        created = CreatedCampaign(campaign.id, name, len(targets), new=True)
-    log.info("campaign %s (%s): %d calls recorded", created.id, kind, created.calls)
-    return created
+    return _call_count(campaign_id)
+
+
+def campaign_recorded(campaign_id: int) -> bool:
+    """Tell whether every call of the campaign is recorded (False while, or if cut short)."""
+    recorded_at = db.session.scalar(select(Campaign.recorded_at).where(Campaign.id == campaign_id))
+    return recorded_at is not None
+
+
+def _of(campaign_id: int) -> ColumnElement[bool]:
+    return CampaignCall.campaign_id == campaign_id
+
+
+def _call_count(campaign_id: int) -> int:
+    count = db.session.scalar(select(func.count()).where(_of(campaign_id)))
+    db.session.rollback()
+    return count or 0
+
+
+def _insert_ignoring_recorded(session: Session) -> Insert:
+    """Return an INSERT of campaign calls that skips a number the campaign has already."""
+    dialect = session.get_bind().dialect.name
+    dialect_insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return dialect_insert(CampaignCall).on_conflict_do_nothing(
+        index_elements=["campaign_id", "phone"]
+    )
 
 
 def schedule_calls(campaign_id: int, *, progress: Callable[[int], None] | None = None) -> int:
@@ -284,7 +373,7 @@ def _schedule(
 ) -> None:
     config = current_app.config
     queue.enqueue_at(
-        due_at,
+        due_at - RELEASE_AHEAD,
         place_campaign_call,
         call_id,
         attempt,
@@ -357,6 +446,12 @@ def place_campaign_call(call_id: int, attempt: int) -> str:
     session = db.session
     now = utcnow()
     hours = calling_hours()
+    early = session.scalar(select(CampaignCall.due_at).where(CampaignCall.id == call_id))
+    session.rollback()
+    if early is not None and timedelta(0) < early - now <= MAX_EARLY_WAIT:
+        # Released ahead of its time (RELEASE_AHEAD): wait for it, keeping the pace.
+        time.sleep((early - now).total_seconds())
+        now = utcnow()
     if not hours.is_open(now):
         # Left waiting in the queue past closing time: call at the next opening instead.
         due_at = hours.next_open(now)
@@ -373,11 +468,6 @@ def place_campaign_call(call_id: int, attempt: int) -> str:
         if moved:
             _schedule_retry(call_id, attempt, due_at)
         return "outside calling hours"
-    early = session.scalar(select(CampaignCall.due_at).where(CampaignCall.id == call_id))
-    if early is not None and timedelta(0) < early - now <= MAX_EARLY_WAIT:
-        # RQ's scheduler releases jobs by the whole second: keep sub-second pacing here.
-        time.sleep((early - now).total_seconds())
-    session.rollback()
     with write_transaction(session):
         claimed = session.execute(
             update(CampaignCall)
@@ -403,8 +493,8 @@ def place_campaign_call(call_id: int, attempt: int) -> str:
         receipt = provider().place_call(
             phone,
             caller_id=current_app.config["CALLER_ID"],
-            answer_url=public_url("announce.answer", call_id=call_id),
-            status_callback=public_url("announce.status", call_id=call_id),
+            answer_url=webhook_url("announce.answer", call_id=call_id),
+            status_callback=webhook_url("announce.status", call_id=call_id),
             machine_detection=True,
         )
     except TelephonyError as exc:

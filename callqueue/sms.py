@@ -22,7 +22,7 @@ from core.database import Prepared, RawCursor
 from core.extensions import db
 from core.models import MessageStatus, OutboundMessage, UTCDateTime, utcnow
 from core.phone import mask
-from telephony import provider, sms_sender
+from telephony import provider, sms_sender, webhook_url
 from telephony.exceptions import PermanentTelephonyError, TransientTelephonyError
 
 log = logging.getLogger("sampark.sms")
@@ -248,5 +248,5 @@ def _finish(message: OutboundMessage, status: MessageStatus, *, error: str | Non
 
 
 def _status_callback_url() -> str | None:
-    base = current_app.config["PUBLIC_BASE_URL"]
-    return f"{base.rstrip('/')}/sms/status" if base else None
+    # Without a public URL the provider could not reach us: ask for no reports.
+    return webhook_url("sms.sms_status") if current_app.config["PUBLIC_BASE_URL"] else None

@@ -1,4 +1,5 @@
-"""The RQ worker behind ``flask queue worker``: it outlives Redis outages and crashed schedulers.
+"""The RQ worker behind ``flask queue worker``: it outlives Redis outages and crashed
+schedulers, and runs campaign calls in its own process.
 
 RQ's own worker quits on the first Redis error it meets outside its dequeue loop (while it
 watches a job, registers itself or starts its scheduler), and once quit it stays quit. Here
@@ -8,6 +9,14 @@ Redis per queue; RQ looks for a dead scheduler only between two waits on the que
 405 s, its default) and a crashed one's lock keeps others out for 61 s. Here the worker
 looks every ``MAINTENANCE_SECONDS`` and takes over, at once, a lock whose holder on this
 machine is dead, so delayed jobs go out within seconds of a new worker starting.
+
+RQ's ``Worker`` forks a work horse per job, and each horse opens its own database
+connections (``callqueue.context``): about 45 ms a job here, so one worker placed some
+20 campaign calls a second (9.5 on a busier machine) against a pace of 50. A campaign call
+is short, waits for its due time and is safe to run twice, so it runs in the worker's own
+process, as RQ's ``SimpleWorker`` runs every job; SMS, operator calls and housekeeping
+keep a horse of their own, so a job that crashes or hangs there takes only its horse.
+Measured by ``python -m bench --only campaign-pace`` (README, Benchmarks).
 """
 
 from __future__ import annotations
@@ -19,14 +28,21 @@ import socket
 import threading
 from collections.abc import Iterable
 from types import FrameType
+from typing import Any
 
 import psutil
 from redis import Redis
 from redis.client import Pipeline
 from redis.exceptions import RedisError
-from rq import Queue, Worker
+from rq import Queue
+from rq import Worker as ForkingWorker
+from rq.job import Job
 from rq.scheduler import SCHEDULER_KEY_TEMPLATE, RQScheduler
 from rq.scripts import release_lock
+from rq.worker import WorkerStatus
+
+from callqueue.queues import CAMPAIGNS_QUEUE
+from core.extensions import db
 
 log = logging.getLogger("sampark.worker")
 
@@ -43,20 +59,34 @@ REDIS_WAIT_MAX_SECONDS = 5.0
 REDIS_WAIT_FIRST_SECONDS = 0.5
 """The first pause; each next one doubles up to ``REDIS_WAIT_MAX_SECONDS``."""
 
+IN_PROCESS_QUEUES = frozenset({CAMPAIGNS_QUEUE})
+"""Queues whose jobs run in the worker's process instead of a forked work horse."""
 
-class SamparkWorker(Worker):
-    """RQ's forking worker, minding its scheduler often and telling a stop from a crash."""
+
+class Worker(ForkingWorker):
+    """An RQ worker that minds its scheduler often, tells a stop from a crash, and runs
+    campaign calls itself while forking a work horse for other jobs."""
 
     max_connection_wait_time = REDIS_WAIT_MAX_SECONDS
 
-    def __init__(self, queues: Iterable[Queue], connection: Redis) -> None:
-        super().__init__(
-            list(queues),
-            connection=connection,
-            worker_ttl=WORKER_TTL_SECONDS,
-            maintenance_interval=MAINTENANCE_SECONDS,
-        )
+    def __init__(self, queues: Iterable[Queue], connection: Redis, **options: Any) -> None:
+        options.setdefault("worker_ttl", WORKER_TTL_SECONDS)
+        options.setdefault("maintenance_interval", MAINTENANCE_SECONDS)
+        super().__init__(list(queues), connection=connection, **options)
         self.stop_asked = False
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        if queue.name not in IN_PROCESS_QUEUES:
+            super().execute_job(job, queue)
+            return
+        # As SimpleWorker.execute_job does; the job's own timeout still applies (SIGALRM).
+        execution = self.prepare_execution(job)
+        try:
+            self.perform_job(job, queue, execution)
+        finally:
+            # The worker's app context outlives the job: leave no session state behind.
+            db.session.remove()
+        self.set_state(WorkerStatus.IDLE)
 
     def heartbeat(self, timeout: int | None = None, pipeline: Pipeline | None = None) -> None:
         if pipeline is None and not self.connection.hexists(self.key, "birth"):
@@ -125,7 +155,7 @@ def run_worker(queues: list[Queue], connection: Redis, *, burst: bool = False) -
     while True:
         if not wait_for_redis(connection, stopping):
             return
-        worker = SamparkWorker(queues, connection)
+        worker = Worker(queues, connection)
         try:
             worker.work(burst=burst, with_scheduler=True)
         except RedisError as exc:
@@ -169,7 +199,7 @@ def _stop_on_signals(stopping: threading.Event) -> None:
     signal.signal(signal.SIGINT, stop)
 
 
-def _wait_for_work_horse(worker: Worker, stopping: threading.Event) -> None:
+def _wait_for_work_horse(worker: ForkingWorker, stopping: threading.Event) -> None:
     """Let a job that was running when the worker quit finish (RQ bounds it by its timeout)."""
     pid = worker.horse_pid
     while pid and not stopping.is_set():

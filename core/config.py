@@ -27,6 +27,13 @@ DEFAULTS: dict[str, Any] = {
     "PLIVO_AUTH_ID": "",
     "PLIVO_AUTH_TOKEN": "",
     "PLIVO_API_BASE_URL": "",
+    "EXOTEL_SID": "",
+    "EXOTEL_API_KEY": "",
+    "EXOTEL_API_TOKEN": "",
+    "EXOTEL_API_BASE_URL": "",
+    "EXOTEL_WEBHOOK_TOKEN": "",
+    "EXOTEL_WEBHOOK_USER": "",
+    "EXOTEL_WEBHOOK_PASSWORD": "",
     "PUBLIC_BASE_URL": "",
     # Numbers of the DISCOM: SMS sender (a registered 6-letter header in India, else a
     # number), caller ID, and the DLT entity id Indian SMS carry.
@@ -67,6 +74,9 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_MAX_ATTEMPTS": 5,
     "LOGIN_MAX_ATTEMPTS_PER_IP": 20,
     "LOGIN_WINDOW_SECONDS": 900,
+    # Console sessions end after this long without a request, and this long after login.
+    "SESSION_IDLE_MINUTES": 30,
+    "SESSION_MAX_HOURS": 12,
     "QUEUE_REFRESH_SECONDS": 5,
     # The IVR: where "0" dials, seconds to wait for keys, tries before offering a callback,
     # ring time, how long callers' phones may cache prompt audio, repeated fault reports.
@@ -102,6 +112,8 @@ _INTEGERS = {
     "LOGIN_MAX_ATTEMPTS",
     "LOGIN_MAX_ATTEMPTS_PER_IP",
     "LOGIN_WINDOW_SECONDS",
+    "SESSION_IDLE_MINUTES",
+    "SESSION_MAX_HOURS",
     "QUEUE_REFRESH_SECONDS",
     "IVR_GATHER_TIMEOUT",
     "IVR_MAX_TRIES",

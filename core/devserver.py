@@ -228,9 +228,8 @@ def _announce(app: Flask, host: str, port: int, redis_url: str) -> None:
     shown = LOOPBACK if everywhere else f"[{host}]" if ":" in host else host
     base = f"http://{shown}:{port}"
     listening = f"{host}:{port}" + (" (every address of this machine)" if everywhere else "")
-    provider = (
-        "Twilio" if app.config["TWILIO_ACCOUNT_SID"] else "the outbox (no Twilio account set)"
-    )
+    name = app.extensions["telephony"].name
+    provider = "the outbox (no provider account set)" if name == "outbox" else name.title()
     click.echo(
         "\n".join(
             [

@@ -14,7 +14,7 @@ from redis.retry import Retry
 from core.embedded_redis import EmbeddedRedis
 
 CONNECT_TIMEOUT_SECONDS = 0.5
-"""A webhook must answer Twilio within seconds; a Redis that does not answer is down."""
+"""A webhook must answer the provider within seconds; a Redis that does not answer is down."""
 
 COMMAND_TIMEOUT_SECONDS = 2.0
 

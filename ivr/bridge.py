@@ -13,7 +13,7 @@ from pathlib import Path
 
 from flask import Blueprint, Response, current_app, url_for
 
-from callqueue.calls import mark_answered, record_dial_outcome
+from callqueue.calls import dial_timeout, mark_answered, record_dial_outcome, recording_on
 from telephony.inbound import call_report, call_script, webhook
 from telephony.script import CallScript
 from voice_prompts.languages import LANGUAGES
@@ -21,11 +21,6 @@ from voice_prompts.languages import LANGUAGES
 bridge_bp = Blueprint("bridge", __name__, url_prefix="/ivr")
 
 PROMPTS_FILE = Path(__file__).with_name("bridge_prompts.toml")
-
-DIAL_TIMEOUT_SECONDS = 30
-"""How long the consumer's phone rings before the dial gives up (``CALL_DIAL_TIMEOUT``)."""
-
-_TRUE_WORDS = {"1", "true", "yes", "on"}
 
 
 @lru_cache(maxsize=2)
@@ -39,11 +34,6 @@ def _say(script: CallScript, key: str, language: str) -> None:
         language = current_app.config["DEFAULT_LANGUAGE"]
         language = language if language in LANGUAGES else LANGUAGES[0]
     script.say(_catalogue(str(PROMPTS_FILE))["prompts"][key][language], language)
-
-
-def _recording_on() -> bool:
-    value = current_app.config.get("CALL_RECORDING", False)
-    return value.strip().lower() in _TRUE_WORDS if isinstance(value, str) else bool(value)
 
 
 @bridge_bp.post("/bridge/<int:attempt_id>")
@@ -61,9 +51,9 @@ def answer(attempt_id: int) -> Response:
     script.dial(
         consumer_phone,
         action=url_for("bridge.dialled", attempt_id=attempt_id),
-        timeout=int(current_app.config.get("CALL_DIAL_TIMEOUT", DIAL_TIMEOUT_SECONDS)),
+        timeout=dial_timeout(),
         caller_id=current_app.config["CALLER_ID"],
-        record=_recording_on(),
+        record=recording_on(),
     )
     return script.response()
 

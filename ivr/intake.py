@@ -80,7 +80,7 @@ def record_missed_call(call: InboundCall, now: datetime | None = None) -> Intake
     try:
         outcome, message_id = write_in_group(db.engine, lambda cursor: _write(cursor, plan))
     except (_AlreadyRecorded, IntegrityError):
-        # Twilio retried a webhook we recorded already (perhaps at the same moment): the
+        # The provider retried a webhook we recorded already (perhaps at the same moment): the
         # rollback undid this delivery's count on the callback too.
         return IntakeResult(None, duplicate=True)
     # One line per call would cost the webhook a sixth of its time, mostly in the write to

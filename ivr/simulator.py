@@ -190,7 +190,7 @@ class CallSimulator:
 
     def run(self) -> CallRecord:
         """Place the call and follow it to its end."""
-        path: str | None = ENTRY_PATH
+        path: str | None = self.side.path(ENTRY_PATH)
         extra: dict[str, str] = {}
         while path is not None:
             if len(self.record.requests) >= MAX_REQUESTS:

@@ -7,7 +7,7 @@ import logging
 from flask import Blueprint, Response
 from sqlalchemy import update
 
-from callqueue.calls import record_call_status
+from callqueue.calls import record_bridge_leg, record_call_status
 from core.extensions import db
 from core.models import MessageStatus, OutboundMessage, utcnow
 from ivr.intake import record_missed_call
@@ -27,7 +27,7 @@ _DELIVERY_STATUSES = {
 }
 
 
-@ivr_bp.post("/missed-call")
+@ivr_bp.route("/missed-call", methods=["GET", "POST"])
 @webhook
 def missed_call() -> Response:
     """Reject the call at once, so it costs the caller nothing, and record it."""
@@ -44,6 +44,14 @@ def missed_call() -> Response:
 def call_status() -> Response:
     """Record a status callback of a call we placed on its attempt; unknown calls are ignored."""
     call, report = inbound_call(), call_report()
+    if call.call_sid and report.dial_status:
+        # A provider that bridges calls itself reports the consumer's leg here.
+        record_bridge_leg(
+            call.call_sid,
+            report.dial_status,
+            duration=report.dial_duration,
+            recording_url=report.recording_url,
+        )
     if call.call_sid and call.status:
         known = record_call_status(
             call.call_sid,

@@ -327,7 +327,7 @@ def _menu_answer(step: str, back: str, choices: dict[str, str], **args: Any) -> 
 # ------------------------------------------------------------------ language and menu
 
 
-@voice_bp.post("/voice")
+@voice_bp.route("/voice", methods=["GET", "POST"])
 @webhook
 def voice() -> Response:
     """Answer the IVR number: ask for the language, Hindi first."""

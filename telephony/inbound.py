@@ -56,12 +56,15 @@ def webhook_params() -> MultiDict[str, str]:
     ``request.form`` and gives the same parameters: the body as werkzeug reads it (so
     ``MAX_CONTENT_LENGTH`` and ``MAX_FORM_MEMORY_SIZE`` still answer 413, and a body cut
     short answers 400), the same decoding, and no parameters for a body that is not text.
-    Other requests are left to ``request.form``.
+    A GET webhook's parameters are its query (Exotel's Passthru). Other requests are left
+    to ``request.form``.
     """
     req = request._get_current_object()  # type: ignore[attr-defined]
     params = req.environ.get(_PARAMS_KEY)
     if params is None:
-        if req.method != "POST" or _mimetype(req.environ) != _URLENCODED:
+        if req.method == "GET":
+            params = req.args
+        elif req.method != "POST" or _mimetype(req.environ) != _URLENCODED:
             params = req.form
         else:
             body = _read_body(req, _WebhookSettings.of(current_app._get_current_object()))  # type: ignore[attr-defined]

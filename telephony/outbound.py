@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
+
+import requests
 
 from core.phone import mask
+from telephony.exceptions import PermanentTelephonyError, TransientTelephonyError
 
 log = logging.getLogger("sampark.telephony")
 
@@ -25,9 +29,16 @@ class Receipt:
 
 
 class Provider(Protocol):
-    """What the flows may ask of a telephony provider."""
+    """What the flows may ask of a telephony provider.
+
+    A provider whose ``bridges_calls`` is true also has ``connect(first, then, *,
+    caller_id, status_callback, record, timeout)``: it rings the operator and then the
+    consumer itself, instead of ringing the operator with the app's bridge script.
+    """
 
     name: str
+    bridges_calls: bool
+    rings_with_scripts: bool  # place_call can ring a number with the app's call script
 
     def send_sms(
         self,
@@ -58,6 +69,8 @@ class OutboxProvider:
     """
 
     name = "outbox"
+    bridges_calls = False
+    rings_with_scripts = True
 
     def send_sms(
         self,
@@ -82,3 +95,37 @@ class OutboxProvider:
     ) -> Receipt:
         log.info("outbox: call to %s", mask(to))
         return Receipt(self.name, f"OB{uuid.uuid4().hex}", "queued")
+
+
+def post_json_api(
+    session: requests.Session,
+    url: str,
+    *,
+    provider_title: str,
+    error_of: Callable[[dict[str, Any]], object],
+    **body: Any,
+) -> dict[str, Any]:
+    """POST to a provider's REST API and return its JSON answer, or raise ours.
+
+    ``body`` is ``json=`` or ``data=``; ``error_of`` finds the provider's error message in
+    its JSON answer. A 5xx, a 429 or no answer is worth trying again later; any other
+    error is not.
+    """
+    try:
+        answer = session.post(url, timeout=REST_TIMEOUT_SECONDS, **body)
+    except requests.RequestException as exc:
+        raise TransientTelephonyError(
+            f"{provider_title} unreachable: {exc.__class__.__name__}"
+        ) from exc
+    try:
+        payload = answer.json()
+    except ValueError:
+        payload = {}
+    if not isinstance(payload, dict):
+        payload = {}
+    if answer.status_code >= 400:
+        transient = answer.status_code >= 500 or answer.status_code == 429
+        kind = TransientTelephonyError if transient else PermanentTelephonyError
+        reason = error_of(payload) or answer.reason
+        raise kind(f"{provider_title} {answer.status_code}: {reason}", status=answer.status_code)
+    return payload

@@ -17,15 +17,14 @@ import secrets
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
-from xml.etree import ElementTree
 
 import requests
 from flask import Request
 from werkzeug.datastructures import MultiDict
 
-from telephony.exceptions import PermanentTelephonyError, TransientTelephonyError
+from telephony.exceptions import TransientTelephonyError
 from telephony.inbound import WebhookDialect, public_base_url, webhook_params
-from telephony.outbound import REST_TIMEOUT_SECONDS, Receipt
+from telephony.outbound import Receipt, post_json_api
 from telephony.records import (
     CALL_STATUSES,
     MESSAGE_STATUSES,
@@ -43,8 +42,7 @@ from telephony.script import (
     Verb,
     XmlCallScript,
     XmlSpeech,
-    language_of,
-    parse_document,
+    read_verbs,
 )
 from telephony.xml import Attributes, Element
 
@@ -250,6 +248,8 @@ class PlivoProvider:
     """Plivo's REST API: SMS with their DLT ids, calls with machine detection."""
 
     name = "plivo"
+    bridges_calls = False
+    rings_with_scripts = True
 
     def __init__(
         self,
@@ -321,24 +321,13 @@ class PlivoProvider:
         return Receipt(self.name, str(request_uuid), "queued")
 
     def _post(self, resource: str, payload: dict[str, Any]) -> dict[str, Any]:
-        try:
-            answer = self.session.post(
-                f"{self.account_url}/{resource}", json=payload, timeout=REST_TIMEOUT_SECONDS
-            )
-        except requests.RequestException as exc:
-            raise TransientTelephonyError(f"Plivo unreachable: {exc.__class__.__name__}") from exc
-        try:
-            body = answer.json()
-        except ValueError:
-            body = {}
-        if not isinstance(body, dict):
-            body = {}
-        if answer.status_code >= 400:
-            transient = answer.status_code >= 500 or answer.status_code == 429
-            kind = TransientTelephonyError if transient else PermanentTelephonyError
-            reason = body.get("error") or answer.reason
-            raise kind(f"Plivo {answer.status_code}: {reason}", status=answer.status_code)
-        return body
+        return post_json_api(
+            self.session,
+            f"{self.account_url}/{resource}",
+            provider_title="Plivo",
+            error_of=lambda answer: answer.get("error"),
+            json=payload,
+        )
 
 
 # ------------------------------------------------------------------ Plivo's part, played
@@ -394,35 +383,17 @@ class PlivoCaller(CallerSide):
         }
 
     def read(self, document: str) -> list[Verb]:
-        return [verb for verb in map(_plivo_verb, parse_document(document)) if verb is not None]
+        return read_verbs(document, PLIVO_ELEMENTS, "Plivo XML")
 
 
-def _plivo_verb(element: ElementTree.Element) -> Verb | None:
-    tag, text = element.tag, (element.text or "").strip()
-    if tag == "Speak":
-        return Verb("say", text, language=language_of(element.get("language")))
-    if tag == "Play":
-        return Verb("play", text)
-    if tag == "Wait":
-        return Verb("pause", seconds=int(element.get("length", "1")))
-    if tag == "GetDigits":
-        inner = tuple(verb for verb in map(_plivo_verb, element) if verb is not None)
-        if any(verb.kind not in ("say", "play") for verb in inner):
-            raise ValueError("<GetDigits> may hold only <Speak> and <Play>")
-        return Verb(
-            "gather",
-            action=element.get("action", ""),
-            finish_key=element.get("finishOnKey", "#"),
-            inner=inner,
-        )
-    if tag == "Dial":
-        return Verb(
-            "dial", element.findtext("Number", "").strip(), action=element.get("action", "")
-        )
-    if tag == "Record":
-        return None  # recording is the provider's business, not the caller's
-    if tag == "Redirect":
-        return Verb("redirect", text)
-    if tag == "Hangup":
-        return Verb("reject" if element.get("reason") == "rejected" else "hangup")
-    raise ValueError(f"unexpected Plivo XML element <{tag}>")
+PLIVO_ELEMENTS = {
+    "Speak": "say",
+    "Play": "play",
+    "Wait": "pause",
+    "GetDigits": "gather",
+    "Dial": "dial",
+    "Record": "ignore",  # the recording is the provider's business, not the caller's
+    "Redirect": "redirect",
+    "Hangup": "hangup",
+}
+"""The Plivo XML elements the flows write, as the simulator reads them back."""

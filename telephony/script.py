@@ -170,6 +170,10 @@ class CallerSide(ABC):
 
     name: str
 
+    def path(self, path: str) -> str:
+        """Return the path the provider requests for the app's ``path``."""
+        return path
+
     @abstractmethod
     def call(self, call_id: str, caller: str, dialled: str, status: str) -> dict[str, str]:
         """Return the parameters that name a call in each of its webhooks."""
@@ -217,3 +221,42 @@ def parse_document(document: str) -> ElementTree.Element:
 def language_of(tag: str | None) -> str:
     """Return the IVR's language code of a provider's language tag (``hi-IN`` → ``hi``)."""
     return (tag or "hi-IN").split("-")[0]
+
+
+def read_verbs(document: str, kinds: dict[str, str], dialect: str) -> list[Verb]:
+    """Read an XML script back as verbs; ``kinds`` names each element's verb.
+
+    A kind of ``ignore`` skips the element (what the caller does not hear, e.g. a
+    recording); an element not in ``kinds`` is an error, as the provider would find it.
+    """
+    verbs = (_read_verb(element, kinds, dialect) for element in parse_document(document))
+    return [verb for verb in verbs if verb is not None]
+
+
+def _read_verb(element: ElementTree.Element, kinds: dict[str, str], dialect: str) -> Verb | None:
+    kind = kinds.get(element.tag)
+    if kind is None:
+        raise ValueError(f"unexpected {dialect} element <{element.tag}>")
+    text = (element.text or "").strip()
+    if kind == "ignore":
+        return None
+    if kind == "say":
+        return Verb("say", text, language=language_of(element.get("language")))
+    if kind == "pause":
+        return Verb("pause", seconds=int(element.get("length", "1")))
+    if kind == "gather":
+        inner = tuple(verb for verb in (_read_verb(e, kinds, dialect) for e in element) if verb)
+        if any(verb.kind not in ("say", "play") for verb in inner):
+            raise ValueError(f"<{element.tag}> may hold only what the caller hears")
+        return Verb(
+            "gather",
+            action=element.get("action", ""),
+            finish_key=element.get("finishOnKey", "#"),
+            inner=inner,
+        )
+    if kind == "dial":
+        number = element.findtext("Number") or text
+        return Verb("dial", number.strip(), action=element.get("action", ""))
+    if kind == "hangup" and element.get("reason") == "rejected":
+        return Verb("reject")  # Plivo's way of refusing a call unanswered
+    return Verb(kind, text)

@@ -11,7 +11,6 @@ import hmac
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-from xml.etree import ElementTree
 
 import requests
 from flask import Request, Response
@@ -42,8 +41,7 @@ from telephony.script import (
     Verb,
     XmlCallScript,
     XmlSpeech,
-    language_of,
-    parse_document,
+    read_verbs,
 )
 from telephony.xml import Attributes, Element
 
@@ -231,6 +229,8 @@ class TwilioProvider:
     """Twilio's REST API through the official SDK."""
 
     name = "twilio"
+    bridges_calls = False
+    rings_with_scripts = True
 
     def __init__(self, account_sid: str, auth_token: str, *, api_base_url: str | None = None):
         http_client = (
@@ -339,34 +339,17 @@ class TwilioCaller(CallerSide):
         return {SIGNATURE_HEADER: self.validator.compute_signature(url, params)}
 
     def read(self, document: str) -> list[Verb]:
-        return [_twiml_verb(element) for element in parse_document(document)]
+        return read_verbs(document, TWIML_VERBS, "TwiML")
 
 
-def _twiml_verb(element: ElementTree.Element) -> Verb:
-    tag, text = element.tag, (element.text or "").strip()
-    if tag == "Say":
-        return Verb("say", text, language=language_of(element.get("language")))
-    if tag == "Play":
-        return Verb("play", text)
-    if tag == "Pause":
-        return Verb("pause", seconds=int(element.get("length", "1")))
-    if tag == "Gather":
-        inner = tuple(_twiml_verb(child) for child in element)
-        if any(verb.kind not in ("say", "play") for verb in inner):
-            raise ValueError("a <Gather> may hold only <Say> and <Play>")
-        return Verb(
-            "gather",
-            action=element.get("action", ""),
-            finish_key=element.get("finishOnKey", "#"),
-            inner=inner,
-        )
-    if tag == "Dial":
-        number = element.findtext("Number") or text
-        return Verb("dial", number.strip(), action=element.get("action", ""))
-    if tag == "Redirect":
-        return Verb("redirect", text)
-    if tag == "Reject":
-        return Verb("reject")
-    if tag == "Hangup":
-        return Verb("hangup")
-    raise ValueError(f"unexpected TwiML verb <{tag}>")
+TWIML_VERBS = {
+    "Say": "say",
+    "Play": "play",
+    "Pause": "pause",
+    "Gather": "gather",
+    "Dial": "dial",
+    "Redirect": "redirect",
+    "Reject": "reject",
+    "Hangup": "hangup",
+}
+"""The TwiML verbs the flows write, as the simulator reads them back."""

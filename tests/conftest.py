@@ -33,6 +33,7 @@ from callqueue.relay import relay_messages
 from core.embedded_redis import EmbeddedRedis
 from core.extensions import db
 from core.redis_client import redis_client
+from tests.support.exotel_standin import ExotelStandin
 from tests.support.plivo_standin import PlivoStandin
 from tests.support.twilio_standin import TwilioStandin
 
@@ -42,7 +43,11 @@ PUBLIC_BASE_URL = "https://sampark.example.in"
 PLIVO_AUTH_ID = "MAZDQ1ZWIYNDQ1MDA0ZT"
 PLIVO_AUTH_TOKEN = "test-plivo-token-0123456789abcdef"
 DLT_ENTITY_ID = "1101234567890123456"
-PROVIDERS = ("twilio", "plivo")
+EXOTEL_SID = "sampark-test"
+EXOTEL_API_KEY = "exotel-test-key"
+EXOTEL_API_TOKEN = "exotel-test-token-0123456789"
+EXOTEL_WEBHOOK_TOKEN = "exotel-path-token-0123456789abcdef"
+PROVIDERS = ("twilio", "plivo", "exotel")
 """The providers the flow tests run against, each through its own stand-in."""
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations")
 
@@ -109,15 +114,41 @@ def plivo_api() -> Iterator[PlivoStandin]:
         yield standin
 
 
+@pytest.fixture(scope="session")
+def exotel_api() -> Iterator[ExotelStandin]:
+    with ExotelStandin(EXOTEL_SID, EXOTEL_API_KEY, EXOTEL_API_TOKEN) as standin:
+        yield standin
+
+
+@pytest.fixture()
+def provider_apis(plivo_api: PlivoStandin, exotel_api: ExotelStandin) -> dict[str, Any]:
+    """The stand-ins of the providers other than Twilio, by name."""
+    return {"plivo": plivo_api, "exotel": exotel_api}
+
+
 @pytest.fixture(params=PROVIDERS)
 def provider_name(request: pytest.FixtureRequest) -> str:
     """Run the test once per provider."""
     return request.param
 
 
-def provider_settings(name: str, plivo_api: PlivoStandin) -> dict[str, Any]:
+def provider_settings(name: str, apis: dict[str, Any]) -> dict[str, Any]:
     """Return the settings that make ``name`` the app's provider, talking to its stand-in."""
+    if name == "exotel":
+        exotel_api = apis["exotel"]
+        exotel_api.reset()
+        return {
+            "TELEPHONY_PROVIDER": "exotel",
+            "EXOTEL_SID": EXOTEL_SID,
+            "EXOTEL_API_KEY": EXOTEL_API_KEY,
+            "EXOTEL_API_TOKEN": EXOTEL_API_TOKEN,
+            "EXOTEL_API_BASE_URL": exotel_api.base_url,
+            "EXOTEL_WEBHOOK_TOKEN": EXOTEL_WEBHOOK_TOKEN,
+            "DLT_ENTITY_ID": DLT_ENTITY_ID,
+            "SMS_SENDER_ID": "CSPDCL",
+        }
     if name == "plivo":
+        plivo_api = apis["plivo"]
         plivo_api.reset()
         return {
             "TELEPHONY_PROVIDER": "plivo",
@@ -239,6 +270,7 @@ def post_webhook(
 
 def post_as(client: FlaskClient, side: Any, path: str, params: dict[str, str]):
     """POST a webhook as the provider ``side`` (a ``telephony.script.CallerSide``) would."""
+    path = side.path(path)
     return client.post(
         path,
         data=urlencode(params),

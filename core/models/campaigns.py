@@ -55,6 +55,9 @@ class Campaign(db.Model):
     rate: Mapped[float] = mapped_column(Float)
     min_days: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When its last call was recorded; None while they are being recorded in batches, or
+    # when that was interrupted (``flask campaign resume`` finishes it).
+    recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class CampaignCall(db.Model):

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, String
+from sqlalchemy import Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.extensions import db
@@ -35,11 +35,17 @@ class User(UserMixin, db.Model):
     # Languages the person speaks, comma-separated codes ("hi,en").
     languages: Mapped[str] = mapped_column(String(40), default="hi")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Raised to end every console session of the user (logout, new password, disabled).
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
         return self.active
+
+    def get_id(self) -> str:
+        """Return what a session keeps of the user: the id and the session version."""
+        return f"{self.id}:{self.session_version}"
 
     def may(self, role: Role) -> bool:
         """Tell whether this user has ``role`` or one above it."""

@@ -11,6 +11,7 @@ from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 
 from callqueue.campaigns import (
+    RELEASE_AHEAD,
     CampaignError,
     campaign_progress,
     create_campaign,
@@ -244,10 +245,25 @@ def test_calls_are_spaced_by_the_rate_and_moved_into_calling_hours(make_app):
         datetime(2026, 11, 21, 9, 0, 1, tzinfo=IST),
     ]
     assert scheduled == 4
-    # RQ's scheduler holds each call's job until its due time.
+    # RQ's scheduler holds each call's job until a second before its due time (it keeps
+    # whole seconds); the job waits the rest itself.
     assert [scheduled_at(app, job_id(call.id, 1)) for call in calls] == [
-        call.due_at for call in calls
+        call.due_at - RELEASE_AHEAD for call in calls
     ]
+
+
+def test_a_job_released_ahead_waits_for_its_call_to_be_due(app, twilio_api):
+    call_id = one_call_campaign(app)
+    due = utcnow() + timedelta(seconds=0.5)
+    with app.app_context():
+        db.session.execute(
+            CampaignCall.__table__.update().where(CampaignCall.id == call_id).values(due_at=due)
+        )
+        db.session.commit()
+
+    assert place(app, call_id) == "placed"
+
+    assert load_call(app, call_id).updated_at >= due
 
 
 def test_a_faster_rate_packs_the_calls_closer():

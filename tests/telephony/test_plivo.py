@@ -41,8 +41,8 @@ def test_repeated_parameters_are_signed_as_the_sdk_signs_lists():
     assert validate_v3_signature("POST", url, nonce, PLIVO_AUTH_TOKEN, signature, as_lists)
 
 
-def test_a_header_with_several_signatures_passes_when_one_is_ours(make_app, plivo_api):
-    app = make_app(**provider_settings("plivo", plivo_api))
+def test_a_header_with_several_signatures_passes_when_one_is_ours(make_app, provider_apis):
+    app = make_app(**provider_settings("plivo", provider_apis))
     params = {"CallUUID": "c-1", "From": "919812345678", "To": "911800180000"}
     path = "/ivr/missed-call"
     ours = v3_signature(PLIVO_AUTH_TOKEN, "https://sampark.example.in" + path, params, "n1")
@@ -55,8 +55,8 @@ def test_a_header_with_several_signatures_passes_when_one_is_ours(make_app, pliv
         assert answer.status_code == expected
 
 
-def test_a_signature_without_its_nonce_is_refused(make_app, plivo_api):
-    app = make_app(**provider_settings("plivo", plivo_api))
+def test_a_signature_without_its_nonce_is_refused(make_app, provider_apis):
+    app = make_app(**provider_settings("plivo", provider_apis))
     params = {"CallUUID": "c-2", "From": "919812345678"}
     signature = v3_signature(PLIVO_AUTH_TOKEN, "https://sampark.example.in/ivr/voice", params, "")
     answer = app.test_client().post(
@@ -131,14 +131,14 @@ def test_an_unreachable_api_is_a_passing_fault():
                           dlt_template_id=None)  # fmt: skip
 
 
-def test_plivo_numbers_without_the_plus_are_read_as_indian_numbers(make_app, plivo_api):
+def test_plivo_numbers_without_the_plus_are_read_as_indian_numbers(make_app, provider_apis):
     from sqlalchemy import select
 
     from core.extensions import db
     from core.models import MissedCall
     from telephony import caller_side
 
-    app = make_app(**provider_settings("plivo", plivo_api))
+    app = make_app(**provider_settings("plivo", provider_apis))
     side = caller_side(app)
     params = side.call("c-3", "+919812345678", "+911800180000", "ringing")
     assert params["From"] == "919812345678"

@@ -29,18 +29,32 @@ from tests.conftest import (
 CALLER = "+919812345678"
 MISSED_CALL_NUMBER = "+911800180000"
 
+REFUSED_UNANSWERED = {"twilio": ["reject"], "plivo": ["reject"], "exotel": []}
+"""How each provider's missed-call answer reads: Exotel's flow has ended the call itself,
+and its Passthru reads only the answer's status."""
+
 
 @pytest.fixture()
-def app(make_app, provider_name, plivo_api):
+def app(make_app, provider_name, provider_apis):
     return make_app(
         CALL_RECORDING=True,
         DLT_TEMPLATE_MISSED_CALL_ACK="1107161234567890123",
-        **provider_settings(provider_name, plivo_api),
+        **provider_settings(provider_name, provider_apis),
     )
 
 
-def sent_messages(provider_name, twilio_api, plivo_api) -> list[dict]:
+def sent_messages(provider_name, twilio_api, provider_apis) -> list[dict]:
     """Return the SMS the provider's stand-in took, as (to, sender, body) and DLT ids."""
+    if provider_name == "exotel":
+        return [
+            {
+                "to": each["To"],
+                "sender": each["From"],
+                "body": each["Body"],
+                "dlt": (each.get("DltEntityId"), each.get("DltTemplateId")),
+            }
+            for each in provider_apis["exotel"].messages
+        ]
     if provider_name == "plivo":
         return [
             {
@@ -49,7 +63,7 @@ def sent_messages(provider_name, twilio_api, plivo_api) -> list[dict]:
                 "body": each["text"],
                 "dlt": (each.get("dlt_entity_id"), each.get("dlt_template_id")),
             }
-            for each in plivo_api.messages
+            for each in provider_apis["plivo"].messages
         ]
     return [
         {"to": each["To"], "sender": each["From"], "body": each["Body"], "dlt": (None, None)}
@@ -57,8 +71,13 @@ def sent_messages(provider_name, twilio_api, plivo_api) -> list[dict]:
     ]
 
 
-def placed_calls(provider_name, twilio_api, plivo_api) -> list[dict]:
+def placed_calls(provider_name, twilio_api, provider_apis) -> list[dict]:
     """Return the calls the provider's stand-in fired: to, from, answer URL, call id."""
+    if provider_name == "exotel":  # Calls/connect: the operator, then the consumer
+        return [
+            {"to": each["From"], "from": each["CallerId"], "then": each["To"], "id": each["Sid"]}
+            for each in provider_apis["exotel"].calls
+        ]
     if provider_name == "plivo":
         return [
             {
@@ -67,7 +86,7 @@ def placed_calls(provider_name, twilio_api, plivo_api) -> list[dict]:
                 "answer": each["answer_url"],
                 "id": each["request_uuid"],
             }
-            for each in plivo_api.calls
+            for each in provider_apis["plivo"].calls
         ]
     return [
         {"to": each["To"], "from": each["From"], "answer": each["Url"], "id": each["sid"]}
@@ -81,7 +100,7 @@ def count(app, model) -> int:
 
 
 def test_a_missed_call_is_refused_unanswered_recorded_and_acknowledged_by_sms(
-    app, provider_name, twilio_api, plivo_api
+    app, provider_name, twilio_api, provider_apis
 ):
     side = caller_side(app)
     params = side.call("call-0001", CALLER, MISSED_CALL_NUMBER, "ringing")
@@ -89,14 +108,15 @@ def test_a_missed_call_is_refused_unanswered_recorded_and_acknowledged_by_sms(
     answer = post_as(app.test_client(), side, "/ivr/missed-call", params)
 
     assert answer.status_code == 200
-    assert [verb.kind for verb in side.read(answer.get_data(as_text=True))] == ["reject"]
+    kinds = [verb.kind for verb in side.read(answer.get_data(as_text=True))]
+    assert kinds == REFUSED_UNANSWERED[provider_name]
     with app.app_context():
         (callback,) = db.session.scalars(select(Callback)).all()
         assert callback.phone == CALLER
     run_jobs(app)
-    (sms,) = sent_messages(provider_name, twilio_api, plivo_api)
+    (sms,) = sent_messages(provider_name, twilio_api, provider_apis)
     assert sms["to"] == CALLER
-    if provider_name == "plivo":
+    if provider_name != "twilio":
         # Indian SMS carry the DLT entity and template ids and the registered header.
         assert sms["sender"] == "CSPDCL"
         assert sms["dlt"] == (DLT_ENTITY_ID, "1107161234567890123")
@@ -109,6 +129,12 @@ def test_a_missed_call_is_refused_unanswered_recorded_and_acknowledged_by_sms(
 def test_a_forged_webhook_is_refused_and_records_nothing(app, provider_name):
     side = caller_side(app)
     params = side.call("call-0002", CALLER, MISSED_CALL_NUMBER, "ringing")
+    if provider_name == "exotel":
+        # Exotel signs nothing: its webhooks' secret is their path.
+        for path in ("/exotel/wrong-token/ivr/missed-call", "/exotel//ivr/missed-call"):
+            assert app.test_client().get(path, query_string=params).status_code == 404
+        assert count(app, MissedCall) == 0
+        return
     headers = side.sign(PUBLIC_BASE_URL + "/ivr/missed-call", params)
     tampered = {**params, next(k for k in params if params[k].endswith("9812345678")): "1"}
 
@@ -120,15 +146,26 @@ def test_a_forged_webhook_is_refused_and_records_nothing(app, provider_name):
 
 
 def test_the_operator_bridge_rings_the_operator_dials_the_consumer_and_settles_once(
-    app, provider_name, twilio_api, plivo_api
+    app, provider_name, twilio_api, provider_apis
 ):
     side, client = caller_side(app), app.test_client()
     callback_id, operator_id = claimed_callback(app)
     with app.app_context():
         attempt_id = start_call(callback_id, operator_id)
     run_jobs(app)
-    (call,) = placed_calls(provider_name, twilio_api, plivo_api)
+    (call,) = placed_calls(provider_name, twilio_api, provider_apis)
     assert (call["to"], call["from"]) == (OPERATOR_PHONE, CALLER_ID)
+    if provider_name == "exotel":
+        # Exotel bridges the two itself and reports both legs to the status callback.
+        assert call["then"] == CONSUMER
+        leg = side.call(call["id"], CALLER_ID, OPERATOR_PHONE, "in-progress")
+        for _ in range(2):
+            report = {**leg, **side.bridge_ended("completed", "completed", 42)}
+            assert post_as(client, side, "/ivr/call-status", report).status_code == 204
+        attempt = load(app, CallAttempt, attempt_id)
+        assert (attempt.outcome, attempt.consumer_duration) == ("answered", 42)
+        assert load(app, Callback, callback_id).attempts == 1
+        return
     answer_path = urlsplit(call["answer"]).path
     assert answer_path == f"/ivr/bridge/{attempt_id}"
 
@@ -157,7 +194,7 @@ def test_the_operator_bridge_rings_the_operator_dials_the_consumer_and_settles_o
 
 
 def test_sms_delivery_reports_are_read_in_the_providers_words(
-    app, provider_name, twilio_api, plivo_api
+    app, provider_name, twilio_api, provider_apis
 ):
     side, client = caller_side(app), app.test_client()
     post_as(
@@ -174,8 +211,8 @@ def test_sms_delivery_reports_are_read_in_the_providers_words(
     assert load(app, OutboundMessage, message.id).status == "delivered"
 
 
-def test_a_webhook_of_a_provider_not_taken_is_refused(make_app, provider_name, plivo_api):
-    app = make_app(**provider_settings(provider_name, plivo_api))
+def test_a_webhook_of_a_provider_not_taken_is_refused(make_app, provider_name, provider_apis):
+    app = make_app(**provider_settings(provider_name, provider_apis))
     other = caller_side(app, "twilio" if provider_name == "plivo" else "plivo")
     params = other.call("call-0004", CALLER, MISSED_CALL_NUMBER, "ringing")
 
@@ -187,15 +224,16 @@ def test_a_webhook_of_a_provider_not_taken_is_refused(make_app, provider_name, p
 
 
 def test_during_a_migration_both_providers_are_answered_each_in_its_own_dialect(
-    make_app, plivo_api
+    make_app, provider_apis
 ):
-    app = make_app(**provider_settings("plivo", plivo_api), TELEPHONY_ALSO_ACCEPT="twilio")
+    app = make_app(**provider_settings("plivo", provider_apis), TELEPHONY_ALSO_ACCEPT="twilio")
     client = app.test_client()
     for n, name in enumerate(("plivo", "twilio")):
         side = caller_side(app, name)
         params = side.call(f"call-000{n}", f"+91981234567{n}", MISSED_CALL_NUMBER, "ringing")
         answer = post_as(client, side, "/ivr/missed-call", params)
-        assert [verb.kind for verb in side.read(answer.get_data(as_text=True))] == ["reject"]
+        kinds = [verb.kind for verb in side.read(answer.get_data(as_text=True))]
+        assert kinds == REFUSED_UNANSWERED[name]
     assert b'<Hangup reason="rejected" />' not in answer.data  # Twilio's answer is TwiML
     assert count(app, MissedCall) == 2
 
@@ -212,10 +250,10 @@ def test_during_a_migration_both_providers_are_answered_each_in_its_own_dialect(
     ],
 )
 def test_settings_that_cannot_work_refuse_to_start_naming_the_setting(
-    make_app, plivo_api, settings, named
+    make_app, provider_apis, settings, named
 ):
     with pytest.raises(TelephonySettingsError, match=named):
-        make_app(**{**provider_settings("plivo", plivo_api), **settings})
+        make_app(**{**provider_settings("plivo", provider_apis), **settings})
 
 
 def test_twilio_credentials_without_a_sender_refuse_to_start(make_app):
@@ -224,14 +262,14 @@ def test_twilio_credentials_without_a_sender_refuse_to_start(make_app):
 
 
 def test_missing_parameters_and_unknown_statuses_change_nothing(
-    app, provider_name, twilio_api, plivo_api
+    app, provider_name, twilio_api, provider_apis
 ):
     side, client = caller_side(app), app.test_client()
     callback_id, operator_id = claimed_callback(app)
     with app.app_context():
         attempt_id = start_call(callback_id, operator_id)
     run_jobs(app)
-    (call,) = placed_calls(provider_name, twilio_api, plivo_api)
+    (call,) = placed_calls(provider_name, twilio_api, provider_apis)
     leg = side.call(call["id"], CALLER_ID, OPERATOR_PHONE, "in-progress")
     before = load(app, CallAttempt, attempt_id).status
 
@@ -244,5 +282,6 @@ def test_missing_parameters_and_unknown_statuses_change_nothing(
     nameless = {k: v for k, v in side.call("x", CALLER, MISSED_CALL_NUMBER, "ringing").items()
                 if v != "x"}  # fmt: skip
     answer = post_as(client, side, "/ivr/missed-call", nameless)
-    assert [verb.kind for verb in side.read(answer.get_data(as_text=True))] == ["reject"]
+    kinds = [verb.kind for verb in side.read(answer.get_data(as_text=True))]
+    assert kinds == REFUSED_UNANSWERED[provider_name]
     assert count(app, MissedCall) == 0
