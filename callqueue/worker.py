@@ -46,9 +46,10 @@ from core.extensions import db
 
 log = logging.getLogger("sampark.worker")
 
-WORKER_TTL_SECONDS = 30
-"""How long a worker's registration lives without a heartbeat. RQ waits on the queues for
-this less 15 s at a time, and only between two such waits looks after its scheduler."""
+WORKER_TTL_SECONDS = 20
+"""Sets how long RQ waits on the queues at a time (this less 15 s: 5 s); only between two
+such waits does it look after its scheduler, so a scheduler that died with Redis comes
+back within ``MAINTENANCE_SECONDS`` plus that wait. (RQ's 420 s made it 405 s.)"""
 
 MAINTENANCE_SECONDS = 10
 """How often the worker restarts a dead scheduler and cleans RQ's registries (RQ: 600 s)."""
