@@ -9,11 +9,15 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 from redis.exceptions import RedisError
+from sqlalchemy import update
 
 from callqueue.context import bind_app
 from callqueue.queues import ALL_QUEUES, get_queue
 from callqueue.sweep import sweep
-from callqueue.worker import Worker
+from callqueue.worker import run_worker
+from core.database import write_transaction
+from core.extensions import db
+from core.models import MessageStatus, OutboundMessage, utcnow
 from core.redis_client import redis_client
 
 log = logging.getLogger("sampark.sweep")
@@ -25,12 +29,14 @@ queue_cli = AppGroup("queue", help="Background work: the RQ worker, the sweeper,
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 @click.argument("queues", nargs=-1)
 def worker_command(burst: bool, queues: tuple[str, ...]) -> None:
-    """Run an RQ worker (with the scheduler that retries and delayed jobs need)."""
+    """Run an RQ worker (with the scheduler that retries and delayed jobs need).
+
+    It waits for Redis when Redis is down and goes on when it returns (``callqueue.worker``).
+    """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     bind_app(app)
     names = queues or ALL_QUEUES
-    worker = Worker([get_queue(name) for name in names], connection=redis_client())
-    worker.work(burst=burst, with_scheduler=True)
+    run_worker([get_queue(name) for name in names], redis_client(), burst=burst)
 
 
 @queue_cli.command("sweep")
@@ -52,6 +58,27 @@ def sweep_command(every: float) -> None:
         if not every:
             return
         time.sleep(every)
+
+
+@queue_cli.command("resend")
+@click.argument("message_ids", nargs=-1, type=int, required=True)
+def resend_command(message_ids: tuple[int, ...]) -> None:
+    """Send again SMS marked unknown, once the provider's log shows they never left."""
+    with write_transaction(db.session):
+        resent = db.session.scalars(
+            update(OutboundMessage)
+            .where(
+                OutboundMessage.id.in_(message_ids),
+                OutboundMessage.status == MessageStatus.UNKNOWN,
+            )
+            .values(status=MessageStatus.QUEUED, next_attempt_at=utcnow(), job_queued_at=None)
+            .returning(OutboundMessage.id)
+        ).all()
+    skipped = sorted(set(message_ids) - set(resent))
+    click.echo(f"queued again: {', '.join(map(str, sorted(resent))) or 'none'}")
+    if skipped:
+        click.echo(f"not unknown, left alone: {', '.join(map(str, skipped))}")
+    # The sweeper's relay hands them to RQ within a second or so.
 
 
 @queue_cli.command("info")

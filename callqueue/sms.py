@@ -29,6 +29,12 @@ log = logging.getLogger("sampark.sms")
 
 DEFAULT_TEMPLATES_FILE = Path(__file__).with_name("sms_templates.toml")
 
+UNANSWERED_NOTE = (
+    "the provider may have taken it; check its log, and if it never left, "
+    "send it again with `flask queue resend`"
+)
+"""Why a message is ``unknown``, kept on its record for whoever reads the outbox."""
+
 
 class TemplateError(LookupError):
     """A template key or language that the catalogue does not have, or a missing value."""
@@ -202,6 +208,15 @@ def send_message(message_id: int) -> str:
             dlt_template_id=message.dlt_template_id,
         )
     except TransientTelephonyError as exc:
+        if exc.may_have_been_taken:
+            # Asking again could send it twice; a person settles it (MessageStatus.UNKNOWN).
+            _finish(message, MessageStatus.UNKNOWN, error=f"{exc}: {UNANSWERED_NOTE}")
+            log.error(
+                "SMS %s to %s: the provider did not answer and may have taken it; not sent again",
+                message_id,
+                mask(message.recipient),
+            )
+            return "unknown"
         if message.attempts >= config["SMS_MAX_ATTEMPTS"]:
             _finish(message, MessageStatus.FAILED, error=str(exc))
             log.error("SMS %s to %s failed for good: %s", message_id, mask(message.recipient), exc)

@@ -17,7 +17,7 @@ from callqueue.calls import recover_calls
 from callqueue.campaigns import reschedule_lost_calls
 from callqueue.queues import reset_redis_pause
 from callqueue.relay import relay_messages
-from callqueue.sms import enqueue_messages, job_id
+from callqueue.sms import UNANSWERED_NOTE, enqueue_messages, job_id
 from core.database import write_transaction
 from core.extensions import db
 from core.models import Callback, CallbackStatus, MessageStatus, OutboundMessage, utcnow
@@ -26,7 +26,9 @@ from core.redis_client import redis_client
 log = logging.getLogger("sampark.sweep")
 
 STUCK_SENDING_AFTER = timedelta(minutes=10)
-"""A message held this long by a worker belongs to a worker that died: queue it again."""
+"""A message held this long by a worker belongs to a worker that died (an attempt takes at
+most the REST timeout): it is marked ``unknown``, not sent again, for the worker may have
+died after the provider took it."""
 
 BATCH_SIZE = 500
 """Messages looked at per sweep; the next sweep takes the rest."""
@@ -46,7 +48,7 @@ class SweepReport:
     relayed: int = 0
     requeued: int = 0
     already_queued: int = 0
-    unstuck: int = 0
+    abandoned: int = 0
     expired: int = 0
     calls_recovered: int = 0
     claims_released: int = 0
@@ -59,7 +61,7 @@ class SweepReport:
             (
                 self.relayed,
                 self.requeued,
-                self.unstuck,
+                self.abandoned,
                 self.expired,
                 self.calls_recovered,
                 self.claims_released,
@@ -71,7 +73,7 @@ class SweepReport:
         """Say what the sweep did, in one line."""
         return (
             f"relayed {self.relayed}, requeued {self.requeued}, "
-            f"already queued {self.already_queued}, unstuck {self.unstuck}, "
+            f"already queued {self.already_queued}, abandoned sends {self.abandoned}, "
             f"expired {self.expired}, calls recovered {self.calls_recovered}, "
             f"claims released {self.claims_released}, "
             f"campaign calls rescheduled {self.campaign_calls_rescheduled}"
@@ -84,7 +86,7 @@ def sweep() -> SweepReport:
     report = SweepReport()
     report.expired = expire_callbacks()
     report.claims_released = release_stale_claims()
-    report.unstuck = unstick_messages()
+    report.abandoned = mark_abandoned_sends()
     try:
         redis_client().ping()
     except RedisError:
@@ -111,19 +113,35 @@ def expire_callbacks() -> int:
     return result.rowcount
 
 
-def unstick_messages() -> int:
-    """Queue again the messages a dead worker held."""
+def mark_abandoned_sends() -> int:
+    """Mark ``unknown`` the messages a dead worker held: only the provider knows if they left.
+
+    Sending them again would send twice whenever the worker died after the provider took
+    the message; a person checks and sends again (``flask queue resend``) those that never
+    left. A worker that was only slow and finishes later still records the outcome it got.
+    """
     cutoff = utcnow() - STUCK_SENDING_AFTER
-    result = db.session.execute(
+    # One statement that writes (no read first): SQLite's writers stay out of each other's way.
+    marked = db.session.scalars(
         update(OutboundMessage)
         .where(
             OutboundMessage.status == MessageStatus.SENDING,
             OutboundMessage.next_attempt_at < cutoff,
         )
-        .values(status=MessageStatus.QUEUED, next_attempt_at=utcnow(), job_queued_at=None)
-    )
+        .values(
+            status=MessageStatus.UNKNOWN,
+            error=f"the worker sending it stopped: {UNANSWERED_NOTE}",
+        )
+        .returning(OutboundMessage.id)
+    ).all()
     db.session.commit()
-    return result.rowcount
+    if marked:
+        log.warning(
+            "sweep: %d message(s) held by a worker that stopped are marked unknown: %s",
+            len(marked),
+            ", ".join(map(str, sorted(marked))),
+        )
+    return len(marked)
 
 
 def requeue_lost_messages() -> tuple[int, int]:

@@ -35,6 +35,15 @@ STOP_TIMEOUT_SECONDS = 20.0
 """How long a child may take to stop after SIGTERM before it is killed; longer than
 gunicorn's ``graceful_timeout`` (``gunicorn.conf.py``), so its own orderly stop comes first."""
 
+RESTART_FIRST_DELAY_SECONDS = 1.0
+"""The wait before a child that died is started again; it doubles while it keeps dying."""
+
+RESTART_MAX_DELAY_SECONDS = 30.0
+"""The longest wait between two starts of a child that keeps dying."""
+
+STABLE_AFTER_SECONDS = 60.0
+"""A child that ran this long is well again: its next death waits the first delay."""
+
 
 LOOPBACK = "127.0.0.1"
 """Where the web server listens unless HOST says otherwise: this machine only."""
@@ -50,7 +59,10 @@ LOOPBACK = "127.0.0.1"
 @click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")), show_default="5000")
 @with_appcontext
 def dev_command(host: str, port: int) -> None:
-    """Run web + RQ worker (with scheduler) + sweeper (+ embedded Redis); Ctrl-C stops all."""
+    """Run web + RQ worker (with scheduler) + sweeper (+ embedded Redis); Ctrl-C stops all.
+
+    What dies is started again, with a growing pause while it keeps dying.
+    """
     app = current_app
     env = dict(os.environ, HOST=host, PORT=str(port), SAMPARK_DEV="1")
     embedded = None
@@ -79,21 +91,31 @@ def dev_command(host: str, port: int) -> None:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     processes: dict[str, subprocess.Popen[bytes]] = {}
-    code = 0
+    restarts = {name: _Restarts() for name in STOP_ORDER}
+    redis_restarts = _Restarts()
     try:
         for name in reversed(STOP_ORDER):
-            # A session of its own each: the terminal's signals reach only this supervisor.
-            processes[name] = subprocess.Popen(
-                commands[name], env=env, cwd=root, start_new_session=True
-            )
+            processes[name] = _start(commands[name], env, root)
         _announce(app, host, port, env["REDIS_URL"] if embedded else app.config["REDIS_URL"])
         while not stopping:
+            if embedded is not None:
+                _keep_redis_up(embedded, redis_restarts)
             for name, process in processes.items():
-                if process.poll() is not None:
+                if process.poll() is None:
+                    restarts[name].running()
+                    continue
+                if restarts[name].due is None:
+                    # The scheduler, a work horse: whatever the dead child started goes too.
+                    _kill_session(process.pid)
+                    delay = restarts[name].schedule()
                     click.echo(
-                        f"{name} exited with {process.returncode}; stopping the rest", err=True
+                        f"{name} exited with {process.returncode}; starting it again in "
+                        f"{delay:.0f} s",
+                        err=True,
                     )
-                    code, stopping = process.returncode or 1, True
+                elif restarts[name].ready():
+                    processes[name] = _start(commands[name], env, root)
+                    click.echo(f"{name} started again", err=True)
             time.sleep(0.3)
     finally:
         for name in STOP_ORDER:
@@ -102,7 +124,67 @@ def dev_command(host: str, port: int) -> None:
         if embedded is not None:
             embedded.stop()
         click.echo("stopped")
-    sys.exit(code)
+
+
+class _Restarts:
+    """When a dead child (or the embedded Redis) starts again, backing off while it keeps dying."""
+
+    def __init__(self) -> None:
+        self.delay = RESTART_FIRST_DELAY_SECONDS
+        self.due: float | None = None
+        self.started = time.monotonic()
+
+    def running(self) -> None:
+        if time.monotonic() - self.started >= STABLE_AFTER_SECONDS:
+            self.delay = RESTART_FIRST_DELAY_SECONDS
+
+    def schedule(self) -> float:
+        """Set when to start again; return the wait."""
+        delay = self.delay
+        self.due = time.monotonic() + delay
+        self.delay = min(delay * 2, RESTART_MAX_DELAY_SECONDS)
+        return delay
+
+    def ready(self) -> bool:
+        """Tell whether the wait is over (and count a start from now)."""
+        if self.due is None or time.monotonic() < self.due:
+            return False
+        self.due, self.started = None, time.monotonic()
+        return True
+
+
+def _start(command: list[str], env: dict[str, str], root: Path) -> subprocess.Popen[bytes]:
+    # A session of its own each: the terminal's signals reach only this supervisor.
+    return subprocess.Popen(command, env=env, cwd=root, start_new_session=True)
+
+
+def _keep_redis_up(embedded: EmbeddedRedis, restarts: _Restarts) -> None:
+    """Start the embedded Redis again when its process has gone (a busy server is left alone)."""
+    if embedded.server_process_alive() or embedded.running():
+        restarts.running()
+        return
+    if restarts.due is None:
+        delay = restarts.schedule()
+        click.echo(f"the embedded Redis stopped; starting it again in {delay:.0f} s", err=True)
+    elif restarts.ready():
+        try:
+            embedded.start()
+            click.echo("the embedded Redis started again", err=True)
+        except (OSError, RuntimeError, subprocess.CalledProcessError) as exc:
+            click.echo(f"the embedded Redis did not start: {exc}", err=True)
+
+
+def _kill_session(session_id: int) -> None:
+    """Kill every process left in a dead child's session (it led one: ``start_new_session``)."""
+    left = []
+    for process in psutil.process_iter():
+        try:
+            if os.getsid(process.pid) == session_id:
+                process.kill()
+                left.append(process)
+        except (ProcessLookupError, PermissionError, psutil.NoSuchProcess):
+            continue
+    psutil.wait_procs(left, timeout=5)
 
 
 def stop_child(process: subprocess.Popen[bytes], timeout: float) -> None:

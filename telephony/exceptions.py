@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import requests
+
 
 class TelephonyError(Exception):
     """A provider refused or failed a request."""
@@ -10,6 +12,22 @@ class TelephonyError(Exception):
         super().__init__(message)
         self.code = code
         self.status = status
+
+    @property
+    def may_have_been_taken(self) -> bool:
+        """Tell whether the provider may have acted on the request although it never answered.
+
+        A read timeout means the request went out whole and no answer came back in time: the
+        provider may well have taken the message or placed the call, so sending the same
+        request again could do it twice. Read from the network error this one was raised
+        from, so each provider's REST code says it by raising ``from`` that error.
+        """
+        cause = self.__cause__
+        while cause is not None:
+            if isinstance(cause, requests.ReadTimeout):
+                return True
+            cause = cause.__cause__ or cause.__context__
+        return False
 
 
 class TransientTelephonyError(TelephonyError):

@@ -54,6 +54,10 @@ class MessageStatus(StrEnum):
     DELIVERED = "delivered"
     UNDELIVERED = "undelivered"
     FAILED = "failed"  # we gave up, or the provider refused it for good
+    # The provider may have taken it but never said so (no answer in time, or the worker
+    # died while asking): never sent again by itself, lest it go twice; a person checks the
+    # provider's log and sends it again with ``flask queue resend`` if it never left.
+    UNKNOWN = "unknown"
 
 
 class Callback(db.Model):

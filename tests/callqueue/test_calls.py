@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -21,7 +20,6 @@ from callqueue.calls import (
     recover_calls,
     start_call,
 )
-from core.embedded_redis import EmbeddedRedis
 from core.extensions import db
 from core.models import Callback, OutboundMessage, User, utcnow
 from core.models.attempts import CallAttempt
@@ -33,15 +31,6 @@ IST = ZoneInfo("Asia/Kolkata")
 CONSUMER = "+919812345678"
 OPERATOR_PHONE = "+919900011122"
 CALLER_ID = "+911140000001"
-
-
-@pytest.fixture()
-def own_redis(scratch_dir):
-    """A Redis server of this test's own, to stop."""
-    server = EmbeddedRedis(os.path.join(scratch_dir, "redis-calls"), persist=False)
-    server.start()
-    yield server
-    server.stop()
 
 
 def add_operator(

@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode
 
+import psutil
 import pytest
 from twilio.request_validator import RequestValidator
 
@@ -59,8 +60,8 @@ def test_make_run_serves_records_sends_and_stops_cleanly(dev_env, tmp_path):
     )
     failure = None
     try:
-        health = wait_until(lambda: json.load(urllib.request.urlopen(f"{base}/healthz")))
-        assert health == {"status": "ok", "database": "ok", "redis": "ok"}
+        health = wait_until(lambda: json.load(urllib.request.urlopen(f"{base}/healthz/background")))
+        assert health == {"status": "ok", "redis": "ok", "workers": "1", "scheduler": "ok"}
 
         url = f"{base}/ivr/missed-call"
         params = {"CallSid": "CA" + "d" * 32, "From": "+919812345678", "To": "+911800180000"}
@@ -133,3 +134,44 @@ def test_ctrl_c_on_a_busy_stack_leaves_no_process_and_frees_the_port_every_time(
         assert stack.returncode == 0, output
         assert "killing it" not in output, output  # every child stopped on its own
         assert took < 20, f"round {round_number} took {took:.1f} s to stop\n{output}"
+
+
+def test_a_dead_worker_and_a_dead_embedded_redis_are_started_again(dev_env, tmp_path):
+    base = f"http://127.0.0.1:{dev_env['PORT']}"
+    instance = dev_env["SAMPARK_INSTANCE_PATH"]
+    log_path = tmp_path / "stack.log"
+    with open(log_path, "wb") as log:
+        stack = subprocess.Popen(
+            [FLASK, "dev"], cwd=ROOT, env=dev_env, stdout=log, stderr=subprocess.STDOUT
+        )
+
+    def background_ok() -> bool:
+        return urllib.request.urlopen(f"{base}/healthz/background").status == 200
+
+    try:
+        wait_until(background_ok, timeout=30)
+        worker = next(
+            child
+            for child in psutil.Process(stack.pid).children()
+            if child.cmdline()[-2:] == ["queue", "worker"]
+        )
+        redis_pid = int((Path(instance) / "redis" / "redis.pid").read_text())
+        started = time.monotonic()
+        worker.kill()
+        os.kill(redis_pid, signal.SIGKILL)
+        # Webhooks answer while Redis and the worker are gone; the host stays in.
+        assert urllib.request.urlopen(f"{base}/healthz").status == 200
+        wait_until(background_ok, timeout=15)
+        took = time.monotonic() - started
+    finally:
+        stack.send_signal(signal.SIGINT)
+        stack.wait(timeout=30)
+        left = processes_with_env("SAMPARK_INSTANCE_PATH", instance)
+        for process in left:
+            process.kill()
+    output = log_path.read_text(errors="replace")
+    assert "worker exited with -9; starting it again in 1 s" in output
+    assert "the embedded Redis stopped; starting it again" in output
+    assert took < 15, output
+    assert not left, f"left:\n{describe(left)}\n{output}"
+    assert stack.returncode == 0, output
