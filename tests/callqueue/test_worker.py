@@ -33,7 +33,8 @@ def test_a_worker_waits_out_a_redis_outage_and_sends_what_came_meanwhile(
     worker = start_worker(config, tmp_path / "worker.log")
     try:
         wait_until(lambda: _worker_registered(app), timeout=10)
-        assert client.get("/healthz/background").json["status"] == "ok"
+        # The scheduler takes its locks just after the worker registers.
+        wait_until(lambda: client.get("/healthz/background").json["status"] == "ok", timeout=10)
         missed_call(client, "+919812345600", sid="CA" + "0" * 32)
         with app.app_context():
             assert sweep().relayed == 1
