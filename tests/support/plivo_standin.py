@@ -9,13 +9,12 @@ request it was sent, and can be told to fail the next ones.
 
 from __future__ import annotations
 
-import base64
 import json
-import threading
 import uuid
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Self
+from typing import Any
+
+from tests.support.json_standin import JsonStandin, basic_auth
 
 Json = dict[str, Any]
 
@@ -30,63 +29,17 @@ class RecordedRequest:
     body: Json
 
 
-class PlivoStandin:
+class PlivoStandin(JsonStandin):
     """Plivo's ``/v1/Account/{auth_id}/Message/`` and ``/Call/`` on a local port."""
 
     def __init__(self, auth_id: str, auth_token: str) -> None:
+        super().__init__()
         self.auth_id = auth_id
         self.auth_token = auth_token
-        self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
         self._messages: list[Json] = []
         self._calls: list[Json] = []
         self._failures: list[tuple[int, str]] = []
-        self._server: ThreadingHTTPServer | None = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    def start(self) -> Self:
-        standin = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                status, answer = standin._answer(
-                    "POST", self.path, self.headers.get("Authorization", ""), raw
-                )
-                data = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    @property
-    def base_url(self) -> str:
-        assert self._server is not None, "not started"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -119,16 +72,16 @@ class PlivoStandin:
 
     # -- answering --------------------------------------------------------------------
 
-    def _answer(self, method: str, path: str, authorization: str, raw: bytes) -> tuple[int, Json]:
+    def answer(self, path: str, authorization: str, raw: bytes) -> tuple[int, Json]:
         api_id = str(uuid.uuid4())
         try:
             body = json.loads(raw or b"{}")
         except ValueError:
             body = None
-        auth = _basic_auth(authorization)
+        auth = basic_auth(authorization)
         with self._lock:
             self._requests.append(
-                RecordedRequest(method, path, auth, body if isinstance(body, dict) else {})
+                RecordedRequest("POST", path, auth, body if isinstance(body, dict) else {})
             )
             if self._failures:
                 status, error = self._failures.pop(0)
@@ -169,13 +122,3 @@ class PlivoStandin:
             self._calls.append({**body, "request_uuid": request_uuid})
         return 201, {"api_id": api_id, "message": "call fired", "request_uuid": request_uuid}
 
-
-def _basic_auth(header: str) -> tuple[str, str] | None:
-    scheme, _, encoded = header.partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        user, _, password = base64.b64decode(encoded).decode().partition(":")
-    except ValueError:
-        return None
-    return user, password
