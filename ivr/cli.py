@@ -18,7 +18,7 @@ from ivr.simulator import (
     Transport,
     keys_from_list,
 )
-from telephony import PROVIDERS, WEBHOOK_SECRETS, caller_side
+from telephony import PROVIDERS, caller_side, webhook_secret_setting
 
 ivr_cli = AppGroup("ivr", help="Try the IVR without a phone.")
 
@@ -83,7 +83,7 @@ def call_command(
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     side = caller_side(app, provider_name)
-    token_setting = WEBHOOK_SECRETS[side.name]
+    token_setting = webhook_secret_setting(side.name)
     if app.config["TELEPHONY_VALIDATE_SIGNATURES"] and not app.config[token_setting]:
         raise click.ClickException(f"{token_setting} is not set: the IVR would refuse the call")
     transport: Transport

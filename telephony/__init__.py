@@ -16,111 +16,81 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app
 
 from core.config import split_list
-from telephony.exotel import PATH_PREFIX, ExotelCaller, ExotelPaths, ExotelProvider, ExotelWebhooks
-from telephony.inbound import WebhookDialect
+from telephony import exotel, plivo, twilio
 from telephony.outbound import OutboxProvider, Provider
-from telephony.plivo import PlivoCaller, PlivoProvider, PlivoWebhooks
+from telephony.registry import Registration
 from telephony.script import CallerSide
-from telephony.twilio import TwilioCaller, TwilioProvider, TwilioWebhooks
 
-PROVIDERS = ("twilio", "plivo", "exotel")
-"""The providers ``TELEPHONY_PROVIDER`` and ``TELEPHONY_ALSO_ACCEPT`` may name."""
-
-WEBHOOK_SECRETS = {
-    "twilio": "TWILIO_AUTH_TOKEN",
-    "plivo": "PLIVO_AUTH_TOKEN",
-    "exotel": "EXOTEL_WEBHOOK_TOKEN",
+REGISTRATIONS: dict[str, Registration] = {
+    each.name: each for each in (twilio.REGISTRATION, plivo.REGISTRATION, exotel.REGISTRATION)
 }
-"""The setting that holds each provider's webhook secret (signing key, or Exotel's path)."""
+"""Every provider, by the name ``TELEPHONY_PROVIDER`` and ``TELEPHONY_ALSO_ACCEPT`` use."""
 
-DLT_PROVIDERS = frozenset({"plivo", "exotel"})
-"""Providers that take an Indian SMS's DLT entity id with each message."""
+PROVIDERS = tuple(REGISTRATIONS)
 
 
 class TelephonySettingsError(ValueError):
     """The telephony settings cannot work: the message names the setting to fix."""
 
 
+def registration(name: str, setting: str = "TELEPHONY_PROVIDER") -> Registration:
+    """Return provider ``name``'s registration; refuse a name no module registers."""
+    found = REGISTRATIONS.get(name)
+    if found is None:
+        raise TelephonySettingsError(
+            f"{setting} names {name!r}: expected one of {', '.join(PROVIDERS)}"
+        )
+    return found
+
+
 def init_app(app: Flask) -> None:
     """Choose the outgoing provider and the providers whose webhooks are taken."""
     config = app.config
     main = (config["TELEPHONY_PROVIDER"] or "").strip().lower()
-    if main and main not in PROVIDERS:
-        raise TelephonySettingsError(
-            f"TELEPHONY_PROVIDER={main!r}: expected one of {', '.join(PROVIDERS)}"
-        )
-    if not main and config["TWILIO_ACCOUNT_SID"] and config["TWILIO_AUTH_TOKEN"]:
+    if main:
+        registration(main)
+    elif config["TWILIO_ACCOUNT_SID"] and config["TWILIO_AUTH_TOKEN"]:
         main = "twilio"
-    app.extensions["telephony"] = _outgoing(app, main) if main else OutboxProvider()
-    accepted = [main or "twilio"]
+    outgoing = _outgoing(config, registration(main)) if main else OutboxProvider()
+    app.extensions["telephony"] = outgoing
+    accepted = [registration(main or "twilio")]
     for name in split_list(config["TELEPHONY_ALSO_ACCEPT"]):
-        name = name.lower()
-        if name not in PROVIDERS:
-            raise TelephonySettingsError(
-                f"TELEPHONY_ALSO_ACCEPT names {name!r}: expected one of {', '.join(PROVIDERS)}"
-            )
-        if name not in accepted:
-            accepted.append(name)
-    app.extensions["telephony_webhooks"] = tuple(_webhooks(app, name) for name in accepted)
-    if "exotel" in accepted:
-        _require(config, "exotel", "EXOTEL_WEBHOOK_TOKEN")
-        app.wsgi_app = ExotelPaths(app.wsgi_app, config["EXOTEL_WEBHOOK_TOKEN"])  # type: ignore[method-assign]
+        also = registration(name.lower(), "TELEPHONY_ALSO_ACCEPT")
+        if also not in accepted:
+            accepted.append(also)
+    app.extensions["telephony_webhooks"] = tuple(each.webhooks(config) for each in accepted)
+    for each in accepted:
+        app.wsgi_app = each.wrap_app(app.wsgi_app, config)  # type: ignore[method-assign]
     if not config["TELEPHONY_VALIDATE_SIGNATURES"]:
         app.logger.warning(
             "TELEPHONY_VALIDATE_SIGNATURES is off: anyone can post forged provider webhooks"
         )
-    else:
-        for name, token in WEBHOOK_SECRETS.items():
-            if name in accepted and not config[token]:
-                app.logger.warning(f"{token} is not set: every {name} webhook will get 403")
+    for each in accepted:
+        if not config[each.webhook_secret]:
+            if each.secret_required:
+                _require(config, each.name, each.webhook_secret)
+            elif config["TELEPHONY_VALIDATE_SIGNATURES"]:
+                app.logger.warning(
+                    f"{each.webhook_secret} is not set: every {each.name} webhook will get 403"
+                )
 
 
-def _outgoing(app: Flask, name: str) -> Provider:
-    """Return provider ``name`` for SMS and calls; refuse settings that cannot work."""
-    config = app.config
+def _outgoing(config: dict[str, Any], provider_: Registration) -> Provider:
+    """Return the provider for SMS and calls; refuse settings that cannot work."""
+    name = provider_.name
     if not (config["SMS_SENDER_ID"] or config["SMS_FROM"]):
         raise TelephonySettingsError(
             f"TELEPHONY_PROVIDER is {name} but SMS_SENDER_ID (the registered sender header) "
             "and SMS_FROM are not set: SMS would go out with no sender"
         )
     _require(config, name, "CALLER_ID")
-    if name in DLT_PROVIDERS and config["DEFAULT_REGION"] == "IN":
+    if provider_.takes_dlt_entity_id and config["DEFAULT_REGION"] == "IN":
         _require(config, name, "DLT_ENTITY_ID")
-    if name == "exotel":
-        _require(config, name, "EXOTEL_SID", "EXOTEL_API_KEY", "EXOTEL_API_TOKEN")
-        return ExotelProvider(
-            config["EXOTEL_SID"],
-            config["EXOTEL_API_KEY"],
-            config["EXOTEL_API_TOKEN"],
-            dlt_entity_id=config["DLT_ENTITY_ID"],
-            api_base_url=config["EXOTEL_API_BASE_URL"] or None,
-        )
-    if name == "plivo":
-        _require(config, name, "PLIVO_AUTH_ID", "PLIVO_AUTH_TOKEN")
-        return PlivoProvider(
-            config["PLIVO_AUTH_ID"],
-            config["PLIVO_AUTH_TOKEN"],
-            dlt_entity_id=config["DLT_ENTITY_ID"],
-            api_base_url=config["PLIVO_API_BASE_URL"] or None,
-        )
-    _require(config, name, "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN")
-    return TwilioProvider(
-        config["TWILIO_ACCOUNT_SID"],
-        config["TWILIO_AUTH_TOKEN"],
-        api_base_url=config["TWILIO_API_BASE_URL"] or None,
-    )
+    _require(config, name, *provider_.credentials)
+    return provider_.outgoing(config)
 
 
-def _webhooks(app: Flask, name: str) -> WebhookDialect:
-    if name == "exotel":
-        config = app.config
-        return ExotelWebhooks(config["EXOTEL_WEBHOOK_USER"], config["EXOTEL_WEBHOOK_PASSWORD"])
-    if name == "plivo":
-        return PlivoWebhooks(app.config["PLIVO_AUTH_TOKEN"])
-    return TwilioWebhooks(app.config["TWILIO_AUTH_TOKEN"])
-
-
-def _require(config: dict[str, object], provider_name: str, *names: str) -> None:
+def _require(config: dict[str, Any], provider_name: str, *names: str) -> None:
     for setting in names:
         if not config.get(setting):
             raise TelephonySettingsError(
@@ -142,18 +112,12 @@ def provider() -> Provider:
 def caller_side(app: Flask, name: str | None = None) -> CallerSide:
     """Return provider ``name``'s part toward our webhooks (default: the main provider's)."""
     name = name or app.extensions["telephony_webhooks"][0].name
-    if name == "exotel":
-        config = app.config
-        return ExotelCaller(
-            config["EXOTEL_WEBHOOK_TOKEN"],
-            config["EXOTEL_WEBHOOK_USER"],
-            config["EXOTEL_WEBHOOK_PASSWORD"],
-        )
-    if name == "plivo":
-        return PlivoCaller(app.config["PLIVO_AUTH_TOKEN"])
-    if name == "twilio":
-        return TwilioCaller(app.config["TWILIO_AUTH_TOKEN"])
-    raise TelephonySettingsError(f"no provider {name!r}: expected one of {', '.join(PROVIDERS)}")
+    return registration(name).caller(app.config)
+
+
+def webhook_secret_setting(name: str) -> str:
+    """Return the setting that secures provider ``name``'s webhooks."""
+    return registration(name).webhook_secret
 
 
 DEV_BASE_URL = "http://localhost:5000"
@@ -167,9 +131,10 @@ def webhook_url(endpoint: str, **values: Any) -> str:
     """
     config = current_app.config
     parts = urlsplit((config.get("PUBLIC_BASE_URL") or DEV_BASE_URL).rstrip("/"))
+    main = provider().name
     script_name = parts.path
-    if provider().name == "exotel":
-        script_name += PATH_PREFIX + config["EXOTEL_WEBHOOK_TOKEN"]
+    if main in REGISTRATIONS:  # not the outbox
+        script_name += REGISTRATIONS[main].webhook_path(config)
     adapter = current_app.url_map.bind(
         parts.netloc, script_name=script_name or "/", url_scheme=parts.scheme or "https"
     )

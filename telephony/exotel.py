@@ -45,6 +45,7 @@ from telephony.records import (
     seconds,
     status_word,
 )
+from telephony.registry import Registration
 from telephony.script import (
     CallerSide,
     Speech,
@@ -430,3 +431,29 @@ EXOML_VERBS = {
 
 def _national(number: str) -> str:
     return "0" + number[3:] if number.startswith("+91") else number
+
+
+REGISTRATION = Registration(
+    name="exotel",
+    credentials=("EXOTEL_SID", "EXOTEL_API_KEY", "EXOTEL_API_TOKEN"),
+    webhook_secret="EXOTEL_WEBHOOK_TOKEN",
+    takes_dlt_entity_id=True,
+    outgoing=lambda config: ExotelProvider(
+        config["EXOTEL_SID"],
+        config["EXOTEL_API_KEY"],
+        config["EXOTEL_API_TOKEN"],
+        dlt_entity_id=config["DLT_ENTITY_ID"],
+        api_base_url=config["EXOTEL_API_BASE_URL"] or None,
+    ),
+    webhooks=lambda config: ExotelWebhooks(
+        config["EXOTEL_WEBHOOK_USER"], config["EXOTEL_WEBHOOK_PASSWORD"]
+    ),
+    caller=lambda config: ExotelCaller(
+        config["EXOTEL_WEBHOOK_TOKEN"],
+        config["EXOTEL_WEBHOOK_USER"],
+        config["EXOTEL_WEBHOOK_PASSWORD"],
+    ),
+    secret_required=True,
+    webhook_path=lambda config: PATH_PREFIX + config["EXOTEL_WEBHOOK_TOKEN"],
+    wrap_app=lambda app, config: ExotelPaths(app, config["EXOTEL_WEBHOOK_TOKEN"]),
+)

@@ -36,6 +36,7 @@ from telephony.records import (
     seconds,
     status_word,
 )
+from telephony.registry import Registration
 from telephony.script import (
     CallerSide,
     Speech,
@@ -397,3 +398,19 @@ PLIVO_ELEMENTS = {
     "Hangup": "hangup",
 }
 """The Plivo XML elements the flows write, as the simulator reads them back."""
+
+
+REGISTRATION = Registration(
+    name="plivo",
+    credentials=("PLIVO_AUTH_ID", "PLIVO_AUTH_TOKEN"),
+    webhook_secret="PLIVO_AUTH_TOKEN",
+    takes_dlt_entity_id=True,
+    outgoing=lambda config: PlivoProvider(
+        config["PLIVO_AUTH_ID"],
+        config["PLIVO_AUTH_TOKEN"],
+        dlt_entity_id=config["DLT_ENTITY_ID"],
+        api_base_url=config["PLIVO_API_BASE_URL"] or None,
+    ),
+    webhooks=lambda config: PlivoWebhooks(config["PLIVO_AUTH_TOKEN"]),
+    caller=lambda config: PlivoCaller(config["PLIVO_AUTH_TOKEN"]),
+)

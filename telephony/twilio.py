@@ -35,6 +35,7 @@ from telephony.records import (
     seconds,
     status_word,
 )
+from telephony.registry import Registration
 from telephony.script import (
     CallerSide,
     Speech,
@@ -353,3 +354,18 @@ TWIML_VERBS = {
     "Hangup": "hangup",
 }
 """The TwiML verbs the flows write, as the simulator reads them back."""
+
+
+REGISTRATION = Registration(
+    name="twilio",
+    credentials=("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"),
+    webhook_secret="TWILIO_AUTH_TOKEN",
+    takes_dlt_entity_id=False,  # Twilio matches DLT templates by content on its side
+    outgoing=lambda config: TwilioProvider(
+        config["TWILIO_ACCOUNT_SID"],
+        config["TWILIO_AUTH_TOKEN"],
+        api_base_url=config["TWILIO_API_BASE_URL"] or None,
+    ),
+    webhooks=lambda config: TwilioWebhooks(config["TWILIO_AUTH_TOKEN"]),
+    caller=lambda config: TwilioCaller(config["TWILIO_AUTH_TOKEN"]),
+)
