@@ -14,8 +14,10 @@ def init_app(app: Flask) -> None:
     from callcenter.applications_views import applications_bp
     from callcenter.cli import users_cli
     from callcenter.dashboard_views import dashboard_bp
+    from callcenter.queue import release_stale_claims
     from callcenter.security import guard, load_session_user
     from callcenter.views import console_bp
+    from core import housekeeping
     from core.extensions import login_manager
 
     secure = str(app.config.get("PUBLIC_BASE_URL", "")).startswith("https://")
@@ -46,6 +48,8 @@ def init_app(app: Flask) -> None:
         guard(app, blueprint)
         app.register_blueprint(blueprint)
     app.cli.add_command(users_cli)
+    # Claims an operator took and left are released by the sweeper.
+    housekeeping.register(app, "claims_released", release_stale_claims)
 
 
 def _cookie_default(app: Flask, key: str, value: object) -> None:

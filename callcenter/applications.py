@@ -23,6 +23,7 @@ from stdnum.in_ import aadhaar
 from werkzeug.datastructures import MultiDict
 
 from callqueue.sms import record_message
+from core.audit import record_audit
 from core.database import write_transaction
 from core.models import Callback, utcnow
 from core.models.applications import Application, ApplicationStatus
@@ -390,11 +391,6 @@ def _audit(
     action: str,
     changes: dict[str, tuple[Any, Any]],
 ) -> None:
-    # The console's audit trail is optional here so that applications work before it lands.
-    try:
-        from callcenter.audit import record_audit
-    except ImportError:
-        return
     record_audit(
         session,
         actor_id=actor_id,

@@ -35,7 +35,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import Select, func, select, union_all
 from sqlalchemy.orm import Session
 
-from callqueue.hours import CallingHours, calling_hours
+from core.hours import CallingHours, calling_hours
 from core.models import (
     OPEN_CALLBACK_STATUSES,
     Callback,

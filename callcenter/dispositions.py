@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from callcenter.audit import record_audit
 from callcenter.exceptions import DispositionError
 from callcenter.queue import AUDIT_ENTITY, lock_callback, require_holder
-from callqueue.hours import calling_hours
+from core.audit import record_audit
 from core.database import write_transaction
 from core.extensions import db
+from core.hours import calling_hours
 from core.models import Callback, CallbackStatus, User, utcnow
 
 

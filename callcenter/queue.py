@@ -9,8 +9,8 @@ from flask import current_app
 from sqlalchemy import literal, or_, select, update
 from sqlalchemy.orm import Session
 
-from callcenter.audit import record_audit
 from callcenter.exceptions import CallbackNotFound, ClaimConflict
+from core.audit import record_audit
 from core.database import write_transaction
 from core.extensions import db
 from core.models import Callback, CallbackStatus, User, utcnow

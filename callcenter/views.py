@@ -28,7 +28,6 @@ from wtforms import DateTimeLocalField, RadioField, SelectChoice, SelectField
 from wtforms.validators import DataRequired, Optional
 
 from callcenter import dispositions, queue
-from callcenter.audit import audit_trail
 from callcenter.auth import (
     LoginForm,
     authenticate,
@@ -47,6 +46,8 @@ from callcenter.exceptions import (
 )
 from callcenter.history import caller_history
 from callcenter.security import end_sessions, safe_next, start_session
+from callqueue.calls import CallError, QueueUnavailable, start_call
+from core.audit import audit_trail
 from core.extensions import db, login_manager
 from core.models import Callback, OutboundMessage, Role, User
 from core.phone import mask
@@ -290,13 +291,6 @@ def callback_page(callback_id: int) -> str:
 @console_bp.post("/callbacks/<int:callback_id>/call")
 def call(callback_id: int) -> Response:
     """Ring the operator's phone and bridge them to the consumer."""
-    try:
-        from callqueue.calls import CallError, QueueUnavailable, start_call
-    except ImportError as exc:
-        raise CallingUnavailable(
-            "Calling is not available yet on this installation; call the consumer from the "
-            "desk phone and record the outcome below."
-        ) from exc
     queue.require_holder(_load(callback_id), current_user)
     try:
         start_call(callback_id, current_user.id)

@@ -10,11 +10,12 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register the ``flask queue`` commands and the queues' metrics."""
-    from callqueue import metrics
+    """Register the ``flask queue`` commands, the queues' metrics and their housekeeping."""
+    from callqueue import metrics, sweep
     from callqueue.campaign_cli import campaign_cli
     from callqueue.cli import queue_cli
 
     app.cli.add_command(queue_cli)
     app.cli.add_command(campaign_cli)
     metrics.init_app(app)
+    sweep.init_app(app)

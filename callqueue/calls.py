@@ -19,14 +19,14 @@ from rq.job import Job, JobStatus
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from callcenter.audit import record_audit
 from callqueue.context import app_job
-from callqueue.hours import calling_hours
 from callqueue.queues import CALLS_QUEUE, enqueue
 from callqueue.sms import record_message
+from core.audit import record_audit
 from core.config import split_list
 from core.database import write_transaction
 from core.extensions import db
+from core.hours import calling_hours
 from core.models import Callback, CallbackStatus, User, utcnow
 from core.models.attempts import (
     ATTEMPT_STATUS_RANK,

@@ -29,10 +29,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
 from callqueue.context import app_job
-from callqueue.hours import CallingHours, calling_hours
 from callqueue.queues import CAMPAIGNS_QUEUE, get_queue
 from core.database import write_transaction
 from core.extensions import db
+from core.hours import CallingHours, calling_hours
 from core.models import utcnow
 from core.models.applications import Application, ApplicationStatus
 from core.models.campaigns import (
@@ -259,9 +259,7 @@ def create_campaign(
     return CreatedCampaign(campaign_id, name, calls, new=True)
 
 
-def record_calls(
-    campaign_id: int, *, progress: Callable[[int, int], None] | None = None
-) -> int:
+def record_calls(campaign_id: int, *, progress: Callable[[int, int], None] | None = None) -> int:
     """Record the campaign's calls not recorded yet, RECORD_BATCH a transaction; return its calls.
 
     The consumers are chosen as at the campaign's creation. Numbers recorded already are

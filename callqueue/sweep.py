@@ -1,25 +1,28 @@
-"""Housekeeping: relay recorded SMS to RQ, re-queue jobs Redis lost, expire old callbacks."""
+"""The sweeper: runs the registered housekeeping tasks (``core.housekeeping``), among them
+the queue's own: relay recorded SMS to RQ, re-queue jobs Redis lost, expire old callbacks."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 
-from flask import current_app
+from flask import Flask, current_app
 from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import select, update
 
-from callcenter.queue import release_stale_claims
 from callqueue.calls import recover_calls
 from callqueue.campaigns import reschedule_lost_calls
 from callqueue.queues import reset_redis_pause
 from callqueue.relay import relay_messages
 from callqueue.sms import UNANSWERED_NOTE, enqueue_messages, job_id
+from core import housekeeping
 from core.database import write_transaction
 from core.extensions import db
+from core.housekeeping import Counts
 from core.models import Callback, CallbackStatus, MessageStatus, OutboundMessage, utcnow
 from core.redis_client import redis_client
 
@@ -43,50 +46,55 @@ _LIVE_JOB_STATUSES = {
 
 @dataclass
 class SweepReport:
-    """What one sweep did."""
+    """What one sweep did: a count per step (``report["relayed"]``), and whether Redis was down."""
 
-    relayed: int = 0
-    requeued: int = 0
-    already_queued: int = 0
-    abandoned: int = 0
-    expired: int = 0
-    calls_recovered: int = 0
-    claims_released: int = 0
-    campaign_calls_rescheduled: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
     redis_down: bool = False
+
+    def __getitem__(self, name: str) -> int:
+        return self.counts.get(name, 0)
+
+    def add(self, name: str, did: Counts) -> None:
+        """Add what one task did, under its name or the names it gave."""
+        for key, count in did.items() if isinstance(did, Mapping) else ((name, did),):
+            self.counts[key] = self.counts.get(key, 0) + int(count)
 
     @property
     def did_something(self) -> bool:
-        return any(
-            (
-                self.relayed,
-                self.requeued,
-                self.abandoned,
-                self.expired,
-                self.calls_recovered,
-                self.claims_released,
-                self.campaign_calls_rescheduled,
-            )
-        )
+        return any(count for key, count in self.counts.items() if key not in _NOT_WORK)
 
     def summary(self) -> str:
         """Say what the sweep did, in one line."""
-        return (
-            f"relayed {self.relayed}, requeued {self.requeued}, "
-            f"already queued {self.already_queued}, abandoned sends {self.abandoned}, "
-            f"expired {self.expired}, calls recovered {self.calls_recovered}, "
-            f"claims released {self.claims_released}, "
-            f"campaign calls rescheduled {self.campaign_calls_rescheduled}"
-            + (", Redis down" if self.redis_down else "")
-        )
+        parts = [f"{key.replace('_', ' ')} {count}" for key, count in self.counts.items()]
+        return ", ".join(parts + (["Redis down"] if self.redis_down else [])) or "nothing to do"
+
+
+_NOT_WORK = {"already_queued"}
+
+
+def init_app(app: Flask) -> None:
+    """Register the queue's own housekeeping; other packages register theirs."""
+    housekeeping.register(app, "expired", expire_callbacks)
+    housekeeping.register(app, "abandoned", mark_abandoned_sends)
+    housekeeping.register(app, "relayed", relay_messages, needs_redis=True)
+    housekeeping.register(app, "requeued", _requeue_counts, needs_redis=True)
+    housekeeping.register(app, "calls_recovered", recover_calls, needs_redis=True)
+    housekeeping.register(
+        app, "campaign_calls_rescheduled", reschedule_lost_calls, needs_redis=True
+    )
 
 
 def sweep() -> SweepReport:
-    """Run every housekeeping step once; safe to run on several hosts at the same time."""
+    """Run every registered housekeeping task once; safe on several hosts at the same time.
+
+    Tasks that need Redis run after the others, and not at all while Redis is down: what
+    they would hand to Redis stays recorded in SQL for the next sweep.
+    """
     report = SweepReport()
-    report.expired = expire_callbacks()
-    report.claims_released = release_stale_claims()
-    report.abandoned = mark_abandoned_sends()
+    tasks = housekeeping.tasks(current_app._get_current_object())  # type: ignore[attr-defined]
+    for task in tasks:
+        if not task.needs_redis:
+            report.add(task.name, task.run())
     try:
         redis_client().ping()
     except RedisError:
@@ -94,11 +102,15 @@ def sweep() -> SweepReport:
         log.warning("sweep: Redis is down; recorded work waits")
         return report
     reset_redis_pause()
-    report.relayed = relay_messages()
-    report.requeued, report.already_queued = requeue_lost_messages()
-    report.calls_recovered = recover_calls()
-    report.campaign_calls_rescheduled = reschedule_lost_calls()
+    for task in tasks:
+        if task.needs_redis:
+            report.add(task.name, task.run())
     return report
+
+
+def _requeue_counts() -> dict[str, int]:
+    requeued, live = requeue_lost_messages()
+    return {"requeued": requeued, "already_queued": live}
 
 
 def expire_callbacks() -> int:

@@ -11,11 +11,11 @@ from flask import current_app
 from sqlalchemy import bindparam, text
 from sqlalchemy.exc import IntegrityError
 
-from callqueue.hours import next_calling_time
 from callqueue.sms import insert_message, prepare_message
 from core.config import mapping_setting, split_list
 from core.database import Prepared, RawCursor, write_in_group
 from core.extensions import db
+from core.hours import next_calling_time
 from core.models import OPEN_CALLBACK_SQL, MissedCallOutcome, UTCDateTime, utcnow
 from core.phone import mask, read_caller_id
 from telephony.records import InboundCall

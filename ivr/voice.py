@@ -37,8 +37,8 @@ from flask import (
     url_for,
 )
 
-from callqueue.hours import calling_hours
 from core.extensions import db
+from core.hours import calling_hours
 from core.models import MissedCallOutcome, utcnow
 from core.models.applications import Application, ApplicationStatus
 from core.phone import read_caller_id
@@ -491,9 +491,7 @@ def bill() -> Response:
         return _redirect("voice.menu", say=("unknown_account",), lang=lang)
     script = call_script()
     _announce_bill(script, status, lang)
-    script.redirect(
-        _url("voice.bill_options", lang=lang, account=status.account.id)
-    )
+    script.redirect(_url("voice.bill_options", lang=lang, account=status.account.id))
     return script.response()
 
 
@@ -545,9 +543,7 @@ def bill_options_answer() -> Response:
 def application_enter() -> Response:
     """Ask for the application number's digits, ended with #."""
     lang = _lang()
-    script, gather = _gather(
-        "voice.application_enter_answer", lang, _attempt(), finish_on_key="#"
-    )
+    script, gather = _gather("voice.application_enter_answer", lang, _attempt(), finish_on_key="#")
     speak(gather, "enter_application", lang)
     speak(gather, "application_keying", lang)
     return script.response()
@@ -593,9 +589,7 @@ def application() -> Response:
     script = call_script()
     for key in _APPLICATION_PROMPTS[found.status]:
         speak(script, key, lang, **_application_values(key, found))
-    script.redirect(
-        _url("voice.application_options", lang=lang, application=found.id)
-    )
+    script.redirect(_url("voice.application_options", lang=lang, application=found.id))
     return script.response()
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from stdnum import verhoeff
 from werkzeug.security import generate_password_hash
 
-from callcenter.audit import audit_trail
+from core.audit import audit_trail
 from core.extensions import db
 from core.models import Callback, OutboundMessage, Role, User
 from core.models.applications import Application

@@ -13,8 +13,8 @@ import pytest
 from flask import Flask
 
 from callcenter.dashboard import percentile, working_minutes
-from callqueue.hours import CallingHours
 from core.extensions import db
+from core.hours import CallingHours
 from core.models import Callback, MissedCall, Role
 from core.models.applications import Application
 from core.models.attempts import CallAttempt

@@ -20,9 +20,9 @@ from callqueue.campaigns import (
     place_campaign_call,
     schedule_calls,
 )
-from callqueue.hours import CallingHours
 from callqueue.queues import CAMPAIGNS_QUEUE, get_queue
 from core.extensions import db
+from core.hours import CallingHours
 from core.models import utcnow
 from core.models.applications import Application, ApplicationStatus
 from core.models.campaigns import Campaign, CampaignCall, CampaignKind
@@ -405,7 +405,7 @@ def test_the_sweep_schedules_again_calls_whose_job_redis_lost(make_app):
         db.session.commit()
         [call_id] = db.session.scalars(select(CampaignCall.id)).all()
 
-        assert sweep().campaign_calls_rescheduled == 1
+        assert sweep()["campaign_calls_rescheduled"] == 1
         registry = ScheduledJobRegistry(queue=get_queue(CAMPAIGNS_QUEUE))
         assert registry.get_job_ids() == [job_id(call_id, 1)]
-        assert sweep().campaign_calls_rescheduled == 0  # its job is there again
+        assert sweep()["campaign_calls_rescheduled"] == 0  # its job is there again

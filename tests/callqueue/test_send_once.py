@@ -36,7 +36,7 @@ def test_a_worker_killed_while_the_provider_takes_an_sms_never_sends_it_twice(
     worker = start_worker(config, tmp_path / "first.log")
     try:
         with app.app_context():
-            assert sweep().relayed == 1
+            assert sweep()["relayed"] == 1
         wait_until(lambda: _message(app).status == "sending", timeout=10)
         time.sleep(0.5)  # the request is on the wire
         family = [psutil.Process(worker.pid), *psutil.Process(worker.pid).children(True)]
@@ -56,7 +56,7 @@ def test_a_worker_killed_while_the_provider_takes_an_sms_never_sends_it_twice(
         )
         db.session.commit()
         report = sweep()
-        assert (report.abandoned, report.relayed, report.requeued) == (1, 0, 0)
+        assert (report["abandoned"], report["relayed"], report["requeued"]) == (1, 0, 0)
     message = _message(app)
     assert message.status == "unknown"
     assert "flask queue resend" in message.error

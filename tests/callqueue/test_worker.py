@@ -37,7 +37,7 @@ def test_a_worker_waits_out_a_redis_outage_and_sends_what_came_meanwhile(
         wait_until(lambda: client.get("/healthz/background").json["status"] == "ok", timeout=10)
         missed_call(client, "+919812345600", sid="CA" + "0" * 32)
         with app.app_context():
-            assert sweep().relayed == 1
+            assert sweep()["relayed"] == 1
         twilio_api.wait_for_messages(1, timeout=10)
 
         own_redis.stop()
@@ -54,7 +54,7 @@ def test_a_worker_waits_out_a_redis_outage_and_sends_what_came_meanwhile(
 
         own_redis.start()
         with app.app_context():
-            assert sweep().relayed == 2
+            assert sweep()["relayed"] == 2
         messages = twilio_api.wait_for_messages(3, timeout=10)
         assert sorted(sms["To"] for sms in messages) == [
             "+919812345600",

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from callqueue.hours import CallingHours, CallingHoursError
 from core.extensions import db
+from core.hours import CallingHours, CallingHoursError
 from core.models import Callback
 from ivr.intake import record_missed_call
 from telephony.records import InboundCall
