@@ -18,9 +18,10 @@ def init_app(app: Flask) -> None:
     from callcenter.security import guard, load_session_user
     from callcenter.views import console_bp
     from core import housekeeping
+    from core.config import settings_of
     from core.extensions import login_manager
 
-    secure = str(app.config.get("PUBLIC_BASE_URL", "")).startswith("https://")
+    secure = settings_of(app).PUBLIC_BASE_URL.startswith("https://")
     _cookie_default(app, "SESSION_COOKIE_HTTPONLY", True)
     _cookie_default(app, "SESSION_COOKIE_SAMESITE", "Lax")
     _cookie_default(app, "REMEMBER_COOKIE_HTTPONLY", True)

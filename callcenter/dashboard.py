@@ -30,11 +30,11 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from markupsafe import Markup, escape
 from sqlalchemy import Select, func, select, union_all
 from sqlalchemy.orm import Session
 
+from core.config import settings
 from core.hours import CallingHours, calling_hours
 from core.models import (
     OPEN_CALLBACK_STATUSES,
@@ -48,9 +48,6 @@ from core.models.applications import Application
 from core.models.attempts import AttemptOutcome, CallAttempt
 from core.models.console import AuditEvent
 from core.phone import mask
-
-DEFAULT_SLA_MINUTES = 120
-"""Working minutes within which a consumer should be reached (setting SLA_MINUTES)."""
 
 MAX_EXPORT_DAYS = 366
 """Longest date range one CSV export may cover."""
@@ -82,12 +79,12 @@ class DashboardError(ValueError):
 
 def zone() -> ZoneInfo:
     """Return the call centre's time zone."""
-    return ZoneInfo(current_app.config.get("TIMEZONE", "Asia/Kolkata"))
+    return settings().zone
 
 
 def sla_minutes() -> int:
     """Return the SLA in working minutes (setting SLA_MINUTES)."""
-    return int(current_app.config.get("SLA_MINUTES", DEFAULT_SLA_MINUTES))
+    return settings().SLA_MINUTES
 
 
 def parse_day(text: str | None, *, name: str = "day") -> date:

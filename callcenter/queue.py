@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from callcenter.exceptions import CallbackNotFound, ClaimConflict
 from core.audit import record_audit
+from core.config import settings
 from core.database import write_transaction
 from core.extensions import db
 from core.models import Callback, CallbackStatus, User, utcnow
@@ -18,12 +18,6 @@ from core.models import Callback, CallbackStatus, User, utcnow
 AUDIT_ENTITY = "callback"
 """The audit trail's name for callbacks."""
 
-DEFAULT_CLAIM_TIMEOUT_MINUTES = 15
-"""A claim not worked for this long returns to the queue (setting CLAIM_TIMEOUT_MINUTES)."""
-
-DEFAULT_SLA_MINUTES = 120
-"""A consumer should be called within this many minutes of their first missed call
-(setting SLA_MINUTES)."""
 
 HELD_STATUSES = (CallbackStatus.CLAIMED, CallbackStatus.CALLING)
 """Statuses in which a callback belongs to one operator."""
@@ -79,7 +73,7 @@ def pending_queue(limit: int = QUEUE_PAGE_SIZE) -> list[QueueRow]:
     from core.phone import mask
 
     now = utcnow()
-    sla_minutes = int(current_app.config.get("SLA_MINUTES", DEFAULT_SLA_MINUTES))
+    sla_minutes = settings().SLA_MINUTES
     callbacks = db.session.scalars(
         select(Callback).where(is_pending()).order_by(*queue_order()).limit(limit)
     )
@@ -218,7 +212,7 @@ def touch_claim(callback_id: int, operator: User) -> None:
 
 def release_stale_claims() -> int:
     """Return to the queue callbacks claimed but not worked within CLAIM_TIMEOUT_MINUTES."""
-    minutes = int(current_app.config.get("CLAIM_TIMEOUT_MINUTES", DEFAULT_CLAIM_TIMEOUT_MINUTES))
+    minutes = settings().CLAIM_TIMEOUT_MINUTES
     cutoff = utcnow() - timedelta(minutes=minutes)
     session = db.session
     session.rollback()

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     jsonify,
     make_response,
@@ -48,6 +47,7 @@ from callcenter.history import caller_history
 from callcenter.security import end_sessions, safe_next, start_session
 from callqueue.calls import CallError, QueueUnavailable, start_call
 from core.audit import audit_trail
+from core.config import settings, split_list
 from core.extensions import db, login_manager
 from core.models import Callback, OutboundMessage, Role, User
 from core.phone import mask
@@ -59,12 +59,6 @@ console_bp = Blueprint(
 PUBLIC_ENDPOINTS = frozenset({"console.login", "console.static"})
 """The only console pages open without logging in."""
 
-DEFAULT_QUEUE_REFRESH_SECONDS = 5
-"""How often the queue page asks for fresh rows (setting QUEUE_REFRESH_SECONDS)."""
-
-DEFAULT_CONSOLE_LANGUAGES = "hi,en,bho,mai,mag,raj,ur"
-"""Languages a consumer may need, offered after "language not spoken" (setting
-CONSOLE_LANGUAGES)."""
 
 LANGUAGE_NAMES = {
     "hi": "Hindi",
@@ -120,7 +114,7 @@ def masked(value: str | None) -> str:
 
 
 def _zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config.get("TIMEZONE", "Asia/Kolkata"))
+    return settings().zone
 
 
 # --- login -----------------------------------------------------------------------------
@@ -178,9 +172,7 @@ def queue_page() -> str:
         "console/queue.html",
         rows=queue.pending_queue(),
         claim=queue.current_claim(current_user.id),
-        refresh_seconds=int(
-            current_app.config.get("QUEUE_REFRESH_SECONDS", DEFAULT_QUEUE_REFRESH_SECONDS)
-        ),
+        refresh_seconds=settings().QUEUE_REFRESH_SECONDS,
     )
 
 
@@ -245,13 +237,7 @@ class DispositionForm(FlaskForm):
 
 def _disposition_form() -> DispositionForm:
     form = DispositionForm()
-    codes = [
-        c.strip()
-        for c in str(current_app.config.get("CONSOLE_LANGUAGES", DEFAULT_CONSOLE_LANGUAGES)).split(
-            ","
-        )
-        if c.strip()
-    ]
+    codes = split_list(settings().CONSOLE_LANGUAGES)
     form.language.choices = [SelectChoice("", "—")] + [
         SelectChoice(code, LANGUAGE_NAMES.get(code, code)) for code in codes
     ]

@@ -23,7 +23,7 @@ from callqueue.context import app_job
 from callqueue.queues import CALLS_QUEUE, enqueue
 from callqueue.sms import record_message
 from core.audit import record_audit
-from core.config import split_list
+from core.config import settings, split_list
 from core.database import write_transaction
 from core.extensions import db
 from core.hours import calling_hours
@@ -42,11 +42,6 @@ from telephony.exceptions import TelephonyError
 
 log = logging.getLogger("sampark.calls")
 
-DEFAULT_MAX_ATTEMPTS = 3
-"""Unanswered attempts before a callback closes as unreachable (``CALL_MAX_ATTEMPTS``)."""
-
-DEFAULT_RETRY_BACKOFF = "15,60"
-"""Minutes to wait after the 1st, 2nd… unanswered attempt (``CALL_RETRY_BACKOFF``)."""
 
 UNREACHABLE_TEMPLATE = "call_unreachable"
 """The SMS sent when the last attempt went unanswered: give us a missed call again."""
@@ -95,10 +90,6 @@ class QueueUnavailable(CallError):
     """The job queue did not take the call; nothing was placed."""
 
 
-DIAL_TIMEOUT_SECONDS = 30
-"""How long the consumer's phone rings before the bridge gives up (``CALL_DIAL_TIMEOUT``)."""
-
-
 @dataclass(frozen=True, slots=True)
 class DialResult:
     """What the dial's action learnt, for the script that ends the operator's call."""
@@ -112,25 +103,25 @@ class DialResult:
 
 def max_attempts() -> int:
     """Return how many unanswered attempts a callback gets."""
-    return max(int(current_app.config.get("CALL_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS)), 1)
+    return max(settings().CALL_MAX_ATTEMPTS, 1)
 
 
 def retry_backoff() -> list[timedelta]:
     """Return the waits after each unanswered attempt (the last one repeats)."""
-    setting = current_app.config.get("CALL_RETRY_BACKOFF", DEFAULT_RETRY_BACKOFF)
-    return [timedelta(minutes=float(item)) for item in split_list(str(setting))] or [
+    setting = settings().CALL_RETRY_BACKOFF
+    return [timedelta(minutes=float(item)) for item in split_list(setting)] or [
         timedelta(minutes=15)
     ]
 
 
 def recording_on() -> bool:
     """Tell whether bridged calls are recorded (``CALL_RECORDING``)."""
-    return bool(current_app.config.get("CALL_RECORDING", False))
+    return settings().CALL_RECORDING
 
 
 def dial_timeout() -> int:
     """Return how long the consumer's phone rings before the bridge gives up."""
-    return int(current_app.config.get("CALL_DIAL_TIMEOUT", DIAL_TIMEOUT_SECONDS))
+    return settings().CALL_DIAL_TIMEOUT
 
 
 def job_id(attempt_id: int) -> str:

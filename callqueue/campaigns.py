@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, aliased
 
 from callqueue.context import app_job
 from callqueue.queues import CAMPAIGNS_QUEUE, get_queue
+from core.config import settings
 from core.database import write_transaction
 from core.extensions import db
 from core.hours import CallingHours, calling_hours
@@ -49,14 +50,6 @@ from telephony.exceptions import PermanentTelephonyError, TelephonyError
 
 log = logging.getLogger("sampark.campaigns")
 
-DEFAULT_RATE = 1.0
-"""Calls started per second (``CAMPAIGN_CALLS_PER_SECOND``)."""
-
-DEFAULT_MAX_ATTEMPTS = 3
-"""Calls to one number before it counts as unreachable (``CAMPAIGN_MAX_ATTEMPTS``)."""
-
-DEFAULT_RETRY_MINUTES = 30.0
-"""Wait before calling a busy or unanswered number again (``CAMPAIGN_RETRY_MINUTES``)."""
 
 DEFAULT_DEMAND_DAYS = 7
 """Days a demand note stays unpaid before its applicant is called (``--days``)."""
@@ -120,17 +113,17 @@ class CreatedCampaign:
 
 def default_rate() -> float:
     """Return the configured calls per second."""
-    return float(current_app.config.get("CAMPAIGN_CALLS_PER_SECOND", DEFAULT_RATE))
+    return settings().CAMPAIGN_CALLS_PER_SECOND
 
 
 def max_attempts() -> int:
     """Return how many calls one number gets."""
-    return max(int(current_app.config.get("CAMPAIGN_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS)), 1)
+    return max(settings().CAMPAIGN_MAX_ATTEMPTS, 1)
 
 
 def retry_wait() -> timedelta:
     """Return the wait before a busy or unanswered number is called again."""
-    minutes = float(current_app.config.get("CAMPAIGN_RETRY_MINUTES", DEFAULT_RETRY_MINUTES))
+    minutes = float(settings().CAMPAIGN_RETRY_MINUTES)
     return timedelta(minutes=max(minutes, 0.0))
 
 
@@ -369,15 +362,14 @@ def schedule_calls(campaign_id: int, *, progress: Callable[[int], None] | None =
 def _schedule(
     queue: Queue, call_id: int, attempt: int, due_at: datetime, *, pipeline: Pipeline | None = None
 ) -> None:
-    config = current_app.config
     queue.enqueue_at(
         due_at - RELEASE_AHEAD,
         place_campaign_call,
         call_id,
         attempt,
         job_id=job_id(call_id, attempt),
-        result_ttl=config.get("RQ_RESULT_TTL", 3600),
-        failure_ttl=config.get("RQ_FAILURE_TTL", 7 * 24 * 3600),
+        result_ttl=settings().RQ_RESULT_TTL,
+        failure_ttl=settings().RQ_FAILURE_TTL,
         pipeline=pipeline,
     )
 

@@ -12,6 +12,7 @@ from redis.exceptions import RedisError
 from rq import Queue, Retry
 from rq.queue import EnqueueData
 
+from core.config import settings
 from core.redis_client import redis_client
 
 log = logging.getLogger("sampark.callqueue")
@@ -63,8 +64,8 @@ def enqueue(
             args=args,
             job_id=job_id,
             retry=retry,
-            result_ttl=current_app.config.get("RQ_RESULT_TTL", 3600),
-            failure_ttl=current_app.config.get("RQ_FAILURE_TTL", 7 * 24 * 3600),
+            result_ttl=settings().RQ_RESULT_TTL,
+            failure_ttl=settings().RQ_FAILURE_TTL,
         )
     except RedisError as exc:
         extensions[PAUSE_KEY] = time.monotonic() + REDIS_PAUSE_SECONDS
@@ -85,14 +86,13 @@ def job_data(
     func: Callable[..., Any], *args: Any, job_id: str, retry: Retry | None = None
 ) -> EnqueueData:
     """Describe one job for ``enqueue_batch``."""
-    config = current_app.config
     return Queue.prepare_data(
         func,
         args=args,
         job_id=job_id,
         retry=retry,
-        result_ttl=config.get("RQ_RESULT_TTL", 3600),
-        failure_ttl=config.get("RQ_FAILURE_TTL", 7 * 24 * 3600),
+        result_ttl=settings().RQ_RESULT_TTL,
+        failure_ttl=settings().RQ_FAILURE_TTL,
     )
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from callqueue.context import app_job
 from callqueue.queues import SMS_QUEUE, enqueue_batch, job_data
-from core.config import split_list
+from core.config import settings, split_list
 from core.database import Prepared, RawCursor
 from core.extensions import db
 from core.models import MessageStatus, OutboundMessage, UTCDateTime, utcnow
@@ -79,18 +79,14 @@ def template(key: str) -> SmsTemplate:
 
 def common_values() -> dict[str, str]:
     """Return the values every template may use (the DISCOM's names, calling hours)."""
-    values = current_app.extensions.get("sms_common_values")
-    if values is None:
-        config = current_app.config
-        opens, closes = config["CALLING_HOURS"].split("-")
-        values = {
-            "discom_hi": config.get("DISCOM_NAME_HI", "बिजली कॉल सेंटर"),
-            "discom_en": config.get("DISCOM_NAME_EN", "Electricity call centre"),
-            "opens": opens.strip(),
-            "closes": closes.strip(),
-        }
-        current_app.extensions["sms_common_values"] = values
-    return values
+    config = settings()
+    hours = config.calling_hours
+    return {
+        "discom_hi": config.DISCOM_NAME_HI,
+        "discom_en": config.DISCOM_NAME_EN,
+        "opens": hours.opens.strftime("%H:%M"),
+        "closes": hours.closes.strftime("%H:%M"),
+    }
 
 
 def prepare_message(

@@ -1,134 +1,192 @@
-"""Settings: defaults, environment variables and the checks that run at start."""
+"""Settings: their declaration (``Settings``), the environment, the typed object the app reads."""
 
 from __future__ import annotations
 
 import os
 import secrets
 import time
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, get_type_hints
+from zoneinfo import ZoneInfo
 
-from flask import Flask
+from flask import Flask, current_app
 
-DEFAULTS: dict[str, Any] = {
+if TYPE_CHECKING:
+    from core.hours import CallingHours
+
+EXTENSION_KEY = "settings"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting with its type and default: the one place a setting is declared.
+
+    ``load`` fills ``app.config`` from these defaults, the environment and a test's mapping,
+    then builds one ``Settings`` from it, typed (text from the environment becomes numbers
+    and flags here), and keeps it on the app; code reads ``settings().IVR_GATHER_TIMEOUT``
+    rather than repeating a default of its own. What is parsed from a setting (calling
+    hours, lists, mappings) is parsed once, on first use, and kept on the same object.
+    Settings outside this list (Flask's own, ``SAMPARK_*`` extras such as
+    ``DLT_TEMPLATE_<KEY>``) stay in ``app.config``.
+    """
+
     # Database and Redis; empty means "the development default" (SQLite file, embedded Redis).
-    "DATABASE_URL": "",
-    "REDIS_URL": "",
+    DATABASE_URL: str = ""
+    REDIS_URL: str = ""
     # Database connections each web process keeps: at least its threads (gunicorn.conf.py).
-    "DATABASE_POOL_SIZE": 16,
+    DATABASE_POOL_SIZE: int = 16
     # Telephony: the provider that carries calls and SMS (empty: Twilio when its account is
     # set, else the outbox table), others whose webhooks are also taken (a migration),
     # and whether webhook signatures are checked.
-    "TELEPHONY_PROVIDER": "",
-    "TELEPHONY_ALSO_ACCEPT": "",
-    "TELEPHONY_VALIDATE_SIGNATURES": True,
-    "TWILIO_ACCOUNT_SID": "",
-    "TWILIO_AUTH_TOKEN": "",
-    "TWILIO_API_BASE_URL": "",
-    "PLIVO_AUTH_ID": "",
-    "PLIVO_AUTH_TOKEN": "",
-    "PLIVO_API_BASE_URL": "",
-    "EXOTEL_SID": "",
-    "EXOTEL_API_KEY": "",
-    "EXOTEL_API_TOKEN": "",
-    "EXOTEL_API_BASE_URL": "",
-    "EXOTEL_WEBHOOK_TOKEN": "",
-    "EXOTEL_WEBHOOK_USER": "",
-    "EXOTEL_WEBHOOK_PASSWORD": "",
-    "PUBLIC_BASE_URL": "",
+    TELEPHONY_PROVIDER: str = ""
+    TELEPHONY_ALSO_ACCEPT: str = ""
+    TELEPHONY_VALIDATE_SIGNATURES: bool = True
+    TWILIO_ACCOUNT_SID: str = ""
+    TWILIO_AUTH_TOKEN: str = ""
+    TWILIO_API_BASE_URL: str = ""
+    PLIVO_AUTH_ID: str = ""
+    PLIVO_AUTH_TOKEN: str = ""
+    PLIVO_API_BASE_URL: str = ""
+    EXOTEL_SID: str = ""
+    EXOTEL_API_KEY: str = ""
+    EXOTEL_API_TOKEN: str = ""
+    EXOTEL_API_BASE_URL: str = ""
+    EXOTEL_WEBHOOK_TOKEN: str = ""
+    EXOTEL_WEBHOOK_USER: str = ""
+    EXOTEL_WEBHOOK_PASSWORD: str = ""
+    PUBLIC_BASE_URL: str = ""
     # Numbers of the DISCOM: SMS sender (a registered 6-letter header in India, else a
     # number), caller ID, and the DLT entity id Indian SMS carry.
-    "SMS_SENDER_ID": "",
-    "SMS_FROM": "",
-    "CALLER_ID": "",
-    "DLT_ENTITY_ID": "",
-    "DEFAULT_REGION": "IN",
-    "ALLOWED_REGIONS": "IN",
+    SMS_SENDER_ID: str = ""
+    SMS_FROM: str = ""
+    CALLER_ID: str = ""
+    DLT_ENTITY_ID: str = ""
+    DEFAULT_REGION: str = "IN"
+    ALLOWED_REGIONS: str = "IN"
     # Language of a caller we know nothing about, and numbers that imply another one.
-    "DEFAULT_LANGUAGE": "hi",
-    "LANGUAGE_BY_DIALLED_NUMBER": "",
+    DEFAULT_LANGUAGE: str = "hi"
+    LANGUAGE_BY_DIALLED_NUMBER: str = ""
     # Missed-call intake.
-    "MISSED_CALLS_PER_HOUR_LIMIT": 10,
-    "CALLBACK_DEFAULT_PRIORITY": 0,
-    "CALLBACK_EXPIRY_HOURS": 72,
+    MISSED_CALLS_PER_HOUR_LIMIT: int = 10
+    CALLBACK_DEFAULT_PRIORITY: int = 0
+    CALLBACK_EXPIRY_HOURS: int = 72
     # Calling hours in Asia/Kolkata: "HH:MM-HH:MM", weekday names off, dates off.
-    "CALLING_HOURS": "09:00-21:00",
-    "CALLING_DAYS_OFF": "",
-    "CALLING_HOLIDAYS": "",
-    "TIMEZONE": "Asia/Kolkata",
+    CALLING_HOURS: str = "09:00-21:00"
+    CALLING_DAYS_OFF: str = ""
+    CALLING_HOLIDAYS: str = ""
+    TIMEZONE: str = "Asia/Kolkata"
     # SMS sending: attempts in all and the waits between them, in seconds.
-    "SMS_MAX_ATTEMPTS": 5,
-    "SMS_RETRY_BACKOFF": "10,30,120,600",
+    SMS_MAX_ATTEMPTS: int = 5
+    SMS_RETRY_BACKOFF: str = "10,30,120,600"
     # Work recorded in SQL that has not reached Redis after this long is queued again.
-    "RECONCILE_AFTER_SECONDS": 60,
+    RECONCILE_AFTER_SECONDS: int = 60
     # The SMS template catalogue and DLT template ids (``DLT_TEMPLATE_<KEY>`` overrides).
-    "SMS_TEMPLATES_FILE": "",
+    SMS_TEMPLATES_FILE: str = ""
     # Calling consumers back: attempts, minutes between them, recording, ring time.
-    "CALL_MAX_ATTEMPTS": 3,
-    "CALL_RETRY_BACKOFF": "15,60",
-    "CALL_RECORDING": False,
-    "CALL_DIAL_TIMEOUT": 30,
+    CALL_MAX_ATTEMPTS: int = 3
+    CALL_RETRY_BACKOFF: str = "15,60"
+    CALL_RECORDING: bool = False
+    CALL_DIAL_TIMEOUT: int = 30
     # The console: minutes within calling hours to reach a caller (the SLA), how long a
     # claim may go unworked, login attempts per username and per address in a window.
-    "SLA_MINUTES": 120,
-    "CLAIM_TIMEOUT_MINUTES": 15,
-    "LOGIN_MAX_ATTEMPTS": 5,
-    "LOGIN_MAX_ATTEMPTS_PER_IP": 20,
-    "LOGIN_WINDOW_SECONDS": 900,
+    SLA_MINUTES: int = 120
+    CLAIM_TIMEOUT_MINUTES: int = 15
+    LOGIN_MAX_ATTEMPTS: int = 5
+    LOGIN_MAX_ATTEMPTS_PER_IP: int = 20
+    LOGIN_WINDOW_SECONDS: int = 900
     # Console sessions end after this long without a request, and this long after login.
-    "SESSION_IDLE_MINUTES": 30,
-    "SESSION_MAX_HOURS": 12,
-    "QUEUE_REFRESH_SECONDS": 5,
+    SESSION_IDLE_MINUTES: int = 30
+    SESSION_MAX_HOURS: int = 12
+    QUEUE_REFRESH_SECONDS: int = 5
+    # Languages a consumer may need, offered after "language not spoken".
+    CONSOLE_LANGUAGES: str = "hi,en,bho,mai,mag,raj,ur"
     # The IVR: where "0" dials, seconds to wait for keys, tries before offering a callback,
     # ring time, how long callers' phones may cache prompt audio, repeated fault reports.
-    "CALL_CENTRE_NUMBER": "",
-    "IVR_GATHER_TIMEOUT": 6,
-    "IVR_MAX_TRIES": 3,
-    "IVR_DIAL_TIMEOUT": 30,
-    "IVR_AUDIO_MAX_AGE": 365 * 24 * 3600,
-    "IVR_FAULT_REPEAT_HOURS": 6,
+    CALL_CENTRE_NUMBER: str = ""
+    IVR_GATHER_TIMEOUT: int = 6
+    IVR_MAX_TRIES: int = 3
+    IVR_DIAL_TIMEOUT: int = 30
+    IVR_AUDIO_MAX_AGE: int = 365 * 24 * 3600
+    IVR_FAULT_REPEAT_HOURS: int = 6
     # Outbound announcement campaigns: pace, attempts per number, minutes between them.
-    "CAMPAIGN_CALLS_PER_SECOND": 1.0,
-    "CAMPAIGN_MAX_ATTEMPTS": 3,
-    "CAMPAIGN_RETRY_MINUTES": 30,
+    CAMPAIGN_CALLS_PER_SECOND: float = 1.0
+    CAMPAIGN_MAX_ATTEMPTS: int = 3
+    CAMPAIGN_RETRY_MINUTES: int = 30
     # Rendered voice prompts; empty means <instance>/prompts.
-    "VOICE_PROMPTS_DIR": "",
-    "MAX_CONTENT_LENGTH": 1024 * 1024,
-    "SECRET_KEY": "",
+    VOICE_PROMPTS_DIR: str = ""
+    MAX_CONTENT_LENGTH: int = 1024 * 1024
+    SECRET_KEY: str = ""
     # Operations: the bearer token Prometheus scrapes /metrics with (none: no /metrics),
     # and how log lines are written ("text", or "json": one JSON object a line).
-    "METRICS_TOKEN": "",
-    "LOG_FORMAT": "text",
-}
+    METRICS_TOKEN: str = ""
+    LOG_FORMAT: str = "text"
+    # The DISCOM's name in SMS, and the queues' bookkeeping in Redis (seconds).
+    DISCOM_NAME_HI: str = "बिजली कॉल सेंटर"
+    DISCOM_NAME_EN: str = "Electricity call centre"
+    RQ_RESULT_TTL: int = 3600
+    RQ_FAILURE_TTL: int = 7 * 24 * 3600
 
-# Settings that arrive as text from the environment but are used as numbers or flags.
-_INTEGERS = {
-    "DATABASE_POOL_SIZE",
-    "MISSED_CALLS_PER_HOUR_LIMIT",
-    "CALLBACK_DEFAULT_PRIORITY",
-    "CALLBACK_EXPIRY_HOURS",
-    "SMS_MAX_ATTEMPTS",
-    "RECONCILE_AFTER_SECONDS",
-    "MAX_CONTENT_LENGTH",
-    "CALL_MAX_ATTEMPTS",
-    "CALL_DIAL_TIMEOUT",
-    "SLA_MINUTES",
-    "CLAIM_TIMEOUT_MINUTES",
-    "LOGIN_MAX_ATTEMPTS",
-    "LOGIN_MAX_ATTEMPTS_PER_IP",
-    "LOGIN_WINDOW_SECONDS",
-    "SESSION_IDLE_MINUTES",
-    "SESSION_MAX_HOURS",
-    "QUEUE_REFRESH_SECONDS",
-    "IVR_GATHER_TIMEOUT",
-    "IVR_MAX_TRIES",
-    "IVR_DIAL_TIMEOUT",
-    "IVR_AUDIO_MAX_AGE",
-    "IVR_FAULT_REPEAT_HOURS",
-    "CAMPAIGN_MAX_ATTEMPTS",
-    "CAMPAIGN_RETRY_MINUTES",
-}
-_FLAGS = {"TELEPHONY_VALIDATE_SIGNATURES", "CALL_RECORDING"}
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Settings:
+        """Read each setting from ``config``, as its declared type."""
+        hints = _field_types()
+        values = {}
+        for each in fields(cls):
+            value = config.get(each.name, each.default)
+            try:
+                values[each.name] = _as(hints[each.name], value)
+            except (TypeError, ValueError) as exc:
+                raise SettingsError(f"{each.name}={value!r} is not a {hints[each.name]}") from exc
+        return cls(**values)
+
+    @cached_property
+    def calling_hours(self) -> CallingHours:
+        """The calling-hours window these settings describe."""
+        from core.hours import CallingHours
+
+        return CallingHours.from_settings(
+            self.CALLING_HOURS, self.TIMEZONE, self.CALLING_DAYS_OFF, self.CALLING_HOLIDAYS
+        )
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        """The DISCOM's time zone (``TIMEZONE``)."""
+        return ZoneInfo(self.TIMEZONE)
+
+    @cached_property
+    def allowed_regions(self) -> frozenset[str]:
+        """Regions (ISO codes, upper case) whose numbers are taken."""
+        return frozenset(region.upper() for region in split_list(self.ALLOWED_REGIONS))
+
+    @cached_property
+    def language_by_dialled_number(self) -> dict[str, str]:
+        """Dialled number → language of the callers who dial it."""
+        return mapping_setting(self.LANGUAGE_BY_DIALLED_NUMBER)
+
+
+class SettingsError(ValueError):
+    """A setting's value cannot be read as its type; the app does not start."""
+
+
+DEFAULTS: dict[str, Any] = {each.name: each.default for each in fields(Settings)}
+"""Each setting's default, by name."""
+
+
+def _field_types() -> dict[str, type]:
+    return get_type_hints(Settings)
+
+
 _FALSE_WORDS = {"0", "false", "no", "off", ""}
+
+
+def _as(kind: type, value: Any) -> Any:
+    if kind is bool:
+        return value.strip().lower() not in _FALSE_WORDS if isinstance(value, str) else bool(value)
+    if kind is str:
+        return "" if value is None else str(value)
+    return kind(value)
 
 
 def load(app: Flask, test_config: dict[str, Any] | None) -> None:
@@ -142,13 +200,32 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config.from_prefixed_env("SAMPARK")
     else:
         app.config.from_mapping(test_config)
-    _coerce(app.config)
     if not app.config["DATABASE_URL"]:
         os.makedirs(app.instance_path, exist_ok=True)
         app.config["DATABASE_URL"] = f"sqlite:///{os.path.join(app.instance_path, 'sampark.db')}"
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["DATABASE_URL"])
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret_key(app)
+    refresh(app)
+
+
+def refresh(app: Flask) -> Settings:
+    """Build the app's ``Settings`` from ``app.config`` (again, after a change to it)."""
+    built = Settings.from_config(app.config)
+    # app.config holds the typed values too, for Flask's own readers and extensions.
+    app.config.update({each.name: getattr(built, each.name) for each in fields(Settings)})
+    app.extensions[EXTENSION_KEY] = built
+    return built
+
+
+def settings() -> Settings:
+    """The current app's settings."""
+    return current_app.extensions[EXTENSION_KEY]  # type: ignore[no-any-return]
+
+
+def settings_of(app: Flask) -> Settings:
+    """An app's settings, where there is no app context yet (``init_app``)."""
+    return app.extensions[EXTENSION_KEY]  # type: ignore[no-any-return]
 
 
 def _instance_secret_key(app: Flask) -> str:
@@ -177,15 +254,6 @@ def _instance_secret_key(app: Flask) -> str:
     with os.fdopen(handle, "w") as new:
         new.write(key)
     return key
-
-
-def _coerce(config: dict[str, Any]) -> None:
-    for key in _INTEGERS:
-        config[key] = int(config[key])
-    for key in _FLAGS:
-        value = config[key]
-        if isinstance(value, str):
-            config[key] = value.strip().lower() not in _FALSE_WORDS
 
 
 def normalise_database_url(url: str) -> str:

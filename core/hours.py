@@ -6,9 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app
-
-from core.config import split_list
+from core.config import settings, split_list
 from core.models import utcnow
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -78,18 +76,8 @@ class CallingHours:
 
 
 def calling_hours() -> CallingHours:
-    """Return the app's calling hours, read once."""
-    hours = current_app.extensions.get("calling_hours")
-    if hours is None:
-        config = current_app.config
-        hours = CallingHours.from_settings(
-            config["CALLING_HOURS"],
-            config["TIMEZONE"],
-            config["CALLING_DAYS_OFF"],
-            config["CALLING_HOLIDAYS"],
-        )
-        current_app.extensions["calling_hours"] = hours
-    return hours
+    """Return the app's calling hours (``CALLING_HOURS`` and the days off)."""
+    return settings().calling_hours
 
 
 def next_calling_time(at: datetime | None = None) -> datetime:

@@ -41,6 +41,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from sqlalchemy import case, func, select
 
+from core.config import settings
 from core.extensions import db
 from core.models import Callback, CallbackStatus, MessageStatus, OutboundMessage, utcnow
 from core.models.attempts import CallAttempt
@@ -132,7 +133,7 @@ def _count_answer(response: Response) -> Response:
 @metrics_bp.get("/metrics")
 def metrics() -> Response:
     """Answer Prometheus's scrape, if it carries the token."""
-    token = current_app.config.get("METRICS_TOKEN", "")
+    token = settings().METRICS_TOKEN
     if not token:
         abort(404)
     offered = request.headers.get("Authorization", "")

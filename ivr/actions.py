@@ -9,10 +9,10 @@ from decimal import Decimal
 from typing import Any
 
 from babel.numbers import format_currency
-from flask import current_app
 from sqlalchemy import select
 
 from callqueue.sms import insert_message, prepare_message, record_message
+from core.config import settings
 from core.database import RawCursor, write_in_group, write_transaction
 from core.extensions import db
 from core.models import MissedCallOutcome, utcnow
@@ -31,9 +31,6 @@ FAULT_TEMPLATE = "ivr_fault_recorded"
 
 FAULT_REFERENCE_BASE = 1_000_000
 """Fault references are this plus the record's id: seven digits, read one by one."""
-
-FAULT_REPEAT_HOURS_DEFAULT = 6
-"""A caller reporting again within this many hours gets the open report's reference."""
 
 
 @dataclass(frozen=True)
@@ -65,7 +62,7 @@ def report_fault(
     phone: str | None, language: str, call_sid: str, account_id: int | None
 ) -> FaultReport:
     """Record a supply fault with a reference; SMS the reference to a caller we can reach."""
-    repeat_hours = int(current_app.config.get("IVR_FAULT_REPEAT_HOURS", FAULT_REPEAT_HOURS_DEFAULT))
+    repeat_hours = settings().IVR_FAULT_REPEAT_HOURS
     now = utcnow()
     db.session.rollback()  # end the read transaction: the write takes the writer's turn
     with write_transaction(db.session):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, current_app, url_for
+from flask import Blueprint, Response, url_for
 
 from callqueue.campaigns import (
     current_call,
@@ -20,6 +20,7 @@ from callqueue.campaigns import (
     mark_callback_requested,
     record_call_result,
 )
+from core.config import settings
 from core.extensions import db
 from core.models import MissedCallOutcome
 from core.models.applications import Application, ApplicationStatus
@@ -35,8 +36,6 @@ log = logging.getLogger("sampark.ivr")
 
 announce_bp = Blueprint("announce", __name__, url_prefix="/ivr/announce")
 
-GATHER_TIMEOUT_DEFAULT = 6
-"""Seconds the options wait for a key (the IVR's setting ``IVR_GATHER_TIMEOUT``)."""
 
 REPEAT, CALLBACK = "1", "2"
 
@@ -76,7 +75,7 @@ def _announcement(call: CampaignCall, *, intro: bool) -> Response:
     script = call_script()
     gather = script.gather(
         action,
-        timeout=int(current_app.config.get("IVR_GATHER_TIMEOUT", GATHER_TIMEOUT_DEFAULT)),
+        timeout=settings().IVR_GATHER_TIMEOUT,
         max_keys=1,
     )
     # Nothing pressed: the gather falls through and the choice hears no keys.

@@ -8,6 +8,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
+from core.config import settings_of
 from ivr.simulator import (
     DEFAULT_CALLER,
     CallSimulator,
@@ -88,7 +89,7 @@ def call_command(
         raise click.ClickException(f"{token_setting} is not set: the IVR would refuse the call")
     transport: Transport
     if url:
-        transport = HttpTransport(url, side, app.config.get("PUBLIC_BASE_URL", ""))
+        transport = HttpTransport(url, side, settings_of(app).PUBLIC_BASE_URL)
     else:
         transport = FlaskTransport(app, side)
     if keys is not None:

@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import bindparam, text
 from sqlalchemy.exc import IntegrityError
 
 from callqueue.sms import insert_message, prepare_message
-from core.config import mapping_setting, split_list
+from core.config import settings
 from core.database import Prepared, RawCursor, write_in_group
 from core.extensions import db
 from core.hours import next_calling_time
@@ -35,38 +34,10 @@ class IntakeResult:
     duplicate: bool = False
 
 
-@dataclass(frozen=True)
-class IntakeSettings:
-    """The intake's settings, read once per app rather than once per call."""
-
-    default_region: str
-    allowed_regions: frozenset[str]
-    language_by_dialled: dict[str, str]
-    default_language: str
-    hourly_limit: int
-    priority: int
-
-    @classmethod
-    def of_app(cls) -> IntakeSettings:
-        settings = current_app.extensions.get("intake_settings")
-        if settings is None:
-            config = current_app.config
-            settings = cls(
-                default_region=config["DEFAULT_REGION"],
-                allowed_regions=frozenset(r.upper() for r in split_list(config["ALLOWED_REGIONS"])),
-                language_by_dialled=mapping_setting(config["LANGUAGE_BY_DIALLED_NUMBER"]),
-                default_language=config["DEFAULT_LANGUAGE"],
-                hourly_limit=config["MISSED_CALLS_PER_HOUR_LIMIT"],
-                priority=config["CALLBACK_DEFAULT_PRIORITY"],
-            )
-            current_app.extensions["intake_settings"] = settings
-        return settings
-
-
 def language_for(dialled: str) -> str:
     """Pick the caller's language from the number they dialled, else the default."""
-    settings = IntakeSettings.of_app()
-    return settings.language_by_dialled.get(dialled, settings.default_language)
+    config = settings()
+    return config.language_by_dialled_number.get(dialled, config.DEFAULT_LANGUAGE)
 
 
 def record_missed_call(call: InboundCall, now: datetime | None = None) -> IntakeResult:
@@ -108,8 +79,8 @@ class _Plan:
 
 
 def _plan(call: InboundCall, now: datetime) -> _Plan:
-    settings = IntakeSettings.of_app()
-    caller = read_caller_id(call.caller, settings.default_region, settings.allowed_regions)
+    config = settings()
+    caller = read_caller_id(call.caller, config.DEFAULT_REGION, config.allowed_regions)
     phone = caller.e164 if caller.usable else None
     callback = message = None
     if phone is not None:
@@ -133,15 +104,15 @@ def _plan(call: InboundCall, now: datetime) -> _Plan:
 
 def callback_request(phone: str, language: str, now: datetime) -> dict[str, Any]:
     """Return the values ``open_callback`` takes for a consumer asking to be called back."""
-    settings = IntakeSettings.of_app()
+    config = settings()
     return {
         "phone": phone,
         "language": language,
-        "priority": settings.priority,
+        "priority": config.CALLBACK_DEFAULT_PRIORITY,
         "due_at": next_calling_time(now),
         "now": now,
         "since": now - timedelta(hours=1),
-        "hourly_limit": settings.hourly_limit,
+        "hourly_limit": config.MISSED_CALLS_PER_HOUR_LIMIT,
     }
 
 

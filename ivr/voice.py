@@ -37,6 +37,7 @@ from flask import (
     url_for,
 )
 
+from core.config import settings
 from core.extensions import db
 from core.hours import calling_hours
 from core.models import MissedCallOutcome, utcnow
@@ -53,7 +54,6 @@ from ivr.accounts import (
     caller_accounts,
     linked_to_someone_else,
 )
-from ivr.intake import IntakeSettings
 from telephony.inbound import (
     call_report,
     call_script,
@@ -70,18 +70,6 @@ from voice_prompts.library import RenderedPrompts
 log = logging.getLogger("sampark.ivr")
 
 voice_bp = Blueprint("voice", __name__, url_prefix="/ivr")
-
-GATHER_TIMEOUT_DEFAULT = 6
-"""Seconds a gather waits for the first key (setting IVR_GATHER_TIMEOUT)."""
-
-MAX_TRIES_DEFAULT = 3
-"""How often a step is asked before the caller is offered a callback (IVR_MAX_TRIES)."""
-
-DIAL_TIMEOUT_DEFAULT = 30
-"""Seconds the call centre's number rings before the caller is offered a callback."""
-
-AUDIO_MAX_AGE_DEFAULT = 365 * 24 * 3600
-"""Cache lifetime of a versioned prompt URL: a re-render changes the URL, not the file."""
 
 UNVERSIONED_AUDIO_MAX_AGE = 300
 
@@ -134,20 +122,13 @@ def _caller_phone() -> str | None:
     request_globals = g._get_current_object()  # type: ignore[attr-defined]
     phone = request_globals.get("ivr_caller", _UNREAD)
     if phone is _UNREAD:
-        settings = IntakeSettings.of_app()
-        caller = read_caller_id(caller_number(), settings.default_region, settings.allowed_regions)
+        config = settings()
+        caller = read_caller_id(caller_number(), config.DEFAULT_REGION, config.allowed_regions)
         phone = request_globals.ivr_caller = caller.e164 if caller.usable else None
     return phone
 
 
 _UNREAD = object()
-
-
-def _setting(key: str, default: int) -> int:
-    try:
-        return int(current_app.config.get(key, default))
-    except (TypeError, ValueError):
-        return default
 
 
 def _url(endpoint: str, **args: Any) -> str:
@@ -245,7 +226,7 @@ def _speech() -> _Speech:
     # Once per request: one look at the manifest, however many prompts the step speaks.
     if "ivr_speech" not in g:
         app = current_app._get_current_object()  # type: ignore[attr-defined]
-        base_url = app.config.get("PUBLIC_BASE_URL") or request.host_url
+        base_url = settings().PUBLIC_BASE_URL or request.host_url
         g.ivr_speech = _Speech(
             library_for(app).current(),
             base_url.rstrip("/"),
@@ -268,7 +249,7 @@ def _gather(
     script = call_script()
     gather = script.gather(
         action,
-        timeout=_setting("IVR_GATHER_TIMEOUT", GATHER_TIMEOUT_DEFAULT),
+        timeout=settings().IVR_GATHER_TIMEOUT,
         max_keys=None if finish_on_key else 1,
         finish_key=finish_on_key,
     )
@@ -293,7 +274,7 @@ def _redirect(endpoint: str, *, say: tuple[Spoken, ...] = (), **args: Any) -> Re
 def _retry(step: str, problem: Spoken, **args: Any) -> Response:
     """Say what went wrong and ask the step again, or offer a callback after the last try."""
     lang, attempt = _lang(), _attempt()
-    if attempt >= _setting("IVR_MAX_TRIES", MAX_TRIES_DEFAULT):
+    if attempt >= settings().IVR_MAX_TRIES:
         return _redirect("voice.callback_offer", say=(problem,), lang=lang)
     return _redirect(step, say=(problem,), lang=lang, attempt=attempt + 1, **args)
 
@@ -684,7 +665,7 @@ def callback_offer_answer() -> Response:
 def operator() -> Response:
     """Bridge to the call centre inside calling hours; otherwise offer a callback."""
     lang = _lang()
-    number = current_app.config.get("CALL_CENTRE_NUMBER", "")
+    number = settings().CALL_CENTRE_NUMBER
     if not number or not calling_hours().is_open(utcnow()):
         script, gather = _gather("voice.callback_offer_answer", lang, 1)
         speak(gather, "outside_hours", lang)
@@ -694,7 +675,7 @@ def operator() -> Response:
     script.dial(
         number,
         action=_url("voice.operator_done", lang=lang),
-        timeout=_setting("IVR_DIAL_TIMEOUT", DIAL_TIMEOUT_DEFAULT),
+        timeout=settings().IVR_DIAL_TIMEOUT,
     )
     return script.response()
 
@@ -751,11 +732,8 @@ def audio(filename: str) -> Response:
     library = current_library()
     response = send_from_directory(library.directory, filename, mimetype="audio/wav")
     versioned = bool(request.args.get("v"))
-    max_age = (
-        _setting("IVR_AUDIO_MAX_AGE", AUDIO_MAX_AGE_DEFAULT)
-        if versioned
-        else UNVERSIONED_AUDIO_MAX_AGE
-    )
+    # A re-render changes a versioned URL, not the file behind it: cache those long.
+    max_age = settings().IVR_AUDIO_MAX_AGE if versioned else UNVERSIONED_AUDIO_MAX_AGE
     response.cache_control.public = True
     response.cache_control.max_age = max_age
     if versioned:

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app
 
 from core.config import split_list
-from telephony import exotel, plivo, twilio
+from telephony import exotel, inbound, plivo, twilio
 from telephony.outbound import OutboxProvider, Provider
 from telephony.registry import Registration
 from telephony.script import CallerSide
@@ -59,6 +59,7 @@ def init_app(app: Flask) -> None:
         if also not in accepted:
             accepted.append(also)
     app.extensions["telephony_webhooks"] = tuple(each.webhooks(config) for each in accepted)
+    inbound.init_app(app)
     for each in accepted:
         app.wsgi_app = each.wrap_app(app.wsgi_app, config)  # type: ignore[method-assign]
     if not config["TELEPHONY_VALIDATE_SIGNATURES"]:

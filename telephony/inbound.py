@@ -25,6 +25,7 @@ from flask import Flask, Request, Response, current_app, request
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 
+from core.config import settings_of
 from telephony.records import CallReport, InboundCall, MessageStatusReport
 from telephony.script import CallScript
 
@@ -240,20 +241,7 @@ class _WebhookSettings:
 
     @classmethod
     def of(cls, app: Flask) -> _WebhookSettings:
-        settings = app.extensions.get(_SETTINGS_KEY)
-        if settings is None:
-            config = app.config
-            settings = cls(
-                enabled=bool(config["TELEPHONY_VALIDATE_SIGNATURES"]),
-                dialects=app.extensions["telephony_webhooks"],
-                public_base_url=(config["PUBLIC_BASE_URL"] or "").rstrip("/"),
-                max_body_size=_smaller(
-                    config.get("MAX_CONTENT_LENGTH"), config.get("MAX_FORM_MEMORY_SIZE")
-                ),
-                max_form_size=config.get("MAX_FORM_MEMORY_SIZE"),
-            )
-            app.extensions[_SETTINGS_KEY] = settings
-        return settings
+        return app.extensions[_SETTINGS_KEY]  # type: ignore[no-any-return]
 
     def dialect_of(self, environ: dict[str, Any]) -> WebhookDialect | None:
         """Return the provider whose signature the request carries, among those taken."""
@@ -266,6 +254,20 @@ class _WebhookSettings:
 
 _SETTINGS_KEY = "telephony_webhook_settings"
 _DIALECT_KEY = "sampark.telephony.dialect"
+
+
+def init_app(app: Flask) -> None:
+    """Keep what every webhook reads (built once, when the app is made)."""
+    config = app.config
+    app.extensions[_SETTINGS_KEY] = _WebhookSettings(
+        enabled=settings_of(app).TELEPHONY_VALIDATE_SIGNATURES,
+        dialects=app.extensions["telephony_webhooks"],
+        public_base_url=settings_of(app).PUBLIC_BASE_URL.rstrip("/"),
+        max_body_size=_smaller(
+            config.get("MAX_CONTENT_LENGTH"), config.get("MAX_FORM_MEMORY_SIZE")
+        ),
+        max_form_size=config.get("MAX_FORM_MEMORY_SIZE"),
+    )
 
 
 def _smaller(*limits: int | None) -> int | None:
