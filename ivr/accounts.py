@@ -24,8 +24,8 @@ from forms.registry import PREFIXES
 YEAR_DIGITS = 4
 """An application number is keyed as its year's four digits, then its sequence."""
 
-MIN_APPLICATION_DIGITS = YEAR_DIGITS + SEQUENCE_WIDTH
-"""Fewest digits a keyed application number has (NC-2026-000123 → 2026000123)."""
+MIN_APPLICATION_DIGITS = YEAR_DIGITS + 1
+"""Fewest digits a keyed application number has: NC-2026-000001 may be keyed 20261."""
 
 LAST_DIGITS = 4
 """How many trailing digits of an account number the IVR reads back."""
@@ -173,22 +173,21 @@ def application_numbers_for_keys(digits: str) -> list[str]:
     """Return the application numbers that keyed ``digits`` may stand for (one per service).
 
     Keypads have no letters, so a caller keys NC-2026-000123 as 2026000123: the year's
-    four digits, then the sequence. The sequence is shared by all services, so at most
-    one of the candidates exists.
+    four digits, then the sequence, with or without the zeros it is padded with on paper
+    (2026123 too). The sequence is shared by all services, so at most one of the
+    candidates exists.
     """
-    if not digits.isdigit() or len(digits) < MIN_APPLICATION_DIGITS:
+    if not digits.isascii() or not digits.isdigit() or len(digits) < MIN_APPLICATION_DIGITS:
         return []
-    year, sequence = int(digits[:YEAR_DIGITS]), int(digits[YEAR_DIGITS:])
-    numbers = []
-    for prefix in PREFIXES:
-        try:
-            number = format_application_number(prefix, sequence, year)
-        except ApplicationNumberError:
-            return []
-        # Extra leading zeros would make a second spelling of one number: refuse them.
-        if number.endswith("-" + digits[YEAR_DIGITS:]):
-            numbers.append(number)
-    return numbers
+    year, keyed = int(digits[:YEAR_DIGITS]), digits[YEAR_DIGITS:]
+    sequence = int(keyed)
+    # Zeros beyond the printed width are a slip of the finger, not a number ever issued.
+    if len(keyed) > max(SEQUENCE_WIDTH, len(str(sequence))):
+        return []
+    try:
+        return [format_application_number(prefix, sequence, year) for prefix in PREFIXES]
+    except ApplicationNumberError:
+        return []
 
 
 def application_by_keys(digits: str, phone: str | None) -> Application | None:

@@ -18,6 +18,7 @@ from core.extensions import db
 from core.models import utcnow
 from core.models.consumers import Bill, ConsumerAccount, LinkedNumber
 from forms.config import discom_profile
+from forms.numbers import INDIA_TIME
 
 BATCH_SIZE = 5000
 """Consumers written per transaction: big enough to be quick, small enough to show progress."""
@@ -85,7 +86,7 @@ def seed_consumers(count: int, progress: Callable[[int], None] | None = None) ->
     link_id = (db.session.scalar(select(func.max(LinkedNumber.id))) or 0) + 1
     db.session.rollback()
     rng = random.Random(SEED + start_n)
-    today = date.today()
+    today = datetime.now(INDIA_TIME).date()
     now = utcnow()
     written = 0
     while written < count:
@@ -146,7 +147,10 @@ def _bill_rows(
             "amount_due": amount,
             "amount_after_due": (amount * Decimal("1.02")).quantize(Decimal("0.01")),
             "paid_amount": amount if paid else None,
-            "paid_on": bill_date + timedelta(days=rng.randrange(1, 15)) if paid else None,
+            # Paid within the fortnight allowed, but never later than today.
+            "paid_on": min(bill_date + timedelta(days=rng.randrange(1, 15)), today)
+            if paid
+            else None,
         }
 
 

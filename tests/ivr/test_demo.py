@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import func, select
 
 from core.extensions import db
 from core.models.consumers import Bill, ConsumerAccount, LinkedNumber
+from forms.numbers import INDIA_TIME
 from ivr.demo import add_consumer, demo_phone
 from ivr.simulator import CallSimulator, FlaskTransport, keys_from_list
 from telephony import caller_side
@@ -34,6 +36,10 @@ def test_seed_demo_creates_consumers_to_call_about(make_app, tmp_path: Path):
         assert count(LinkedNumber) == 33  # every tenth number also holds the next account
         numbers = db.session.scalars(select(ConsumerAccount.account_number)).all()
         assert all(len(number) == 10 for number in numbers)  # the DISCOM's BP-number length
+        # Latest bills are ten days old and paid within a fortnight: never in the future.
+        today = datetime.now(INDIA_TIME).date()
+        assert db.session.scalar(select(func.max(Bill.paid_on))) <= today
+        assert db.session.scalar(select(func.count()).where(Bill.paid_on > Bill.bill_date)) > 0
         # Rows added the ordinary way after a seed get fresh ids (sequences moved on).
         add_consumer("1234567890", [], [])
         db.session.commit()

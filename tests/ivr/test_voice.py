@@ -397,9 +397,24 @@ def test_application_in_hindi(app, client):
     assert "स्थल निरीक्षण" in text
 
 
+@pytest.mark.parametrize("keys", ["2026123#", "20260123#", "2026000123#"])
+def test_application_numbers_are_found_without_their_leading_zeros(app, client, keys):
+    add_application(app, "inspection")
+    entry = webhook(client, "/ivr/voice/application/enter?lang=en")
+    assert "leave out the zeros" in said(entry)
+    text = said(follow(client, answer(client, entry, keys)))
+    assert "site inspection" in text.lower()
+
+
 @pytest.mark.parametrize(
     ("keys", "heard"),
-    [("123#", "could not find this application"), ("2026999999#", "could not find")],
+    [
+        ("123#", "could not find this application"),
+        ("2026999999#", "could not find"),
+        # Zeros beyond the printed six digits name no number ever issued.
+        ("20260000123#", "could not find"),
+        ("20260#", "could not find"),
+    ],
 )
 def test_unknown_application_numbers_reprompt(app, client, keys, heard):
     add_application(app, "submitted")
