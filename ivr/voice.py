@@ -73,6 +73,9 @@ voice_bp = Blueprint("voice", __name__, url_prefix="/ivr")
 
 UNVERSIONED_AUDIO_MAX_AGE = 300
 
+AFTER_ANSWER_OFFERS = 2
+"""Times the options after an answer are offered to a caller who stays silent."""
+
 MAX_LISTED_ACCOUNTS = 8
 """Accounts listed on keys 1–8; 9 repeats, 0 enters another number."""
 
@@ -289,9 +292,20 @@ def _goodbye(*keys: str, **values: Any) -> Response:
     return script.response()
 
 
-def _menu_answer(step: str, back: str, choices: dict[str, str], **args: Any) -> Response:
-    """Follow a one-key answer: a choice, 9 to repeat, * to go back, or a re-prompt."""
+def _menu_answer(
+    step: str, back: str, choices: dict[str, str], *, after_answer: bool = False, **args: Any
+) -> Response:
+    """Follow a one-key answer: a choice, 9 to repeat, * to go back, or a re-prompt.
+
+    ``after_answer``: the caller has heard what they called for, so silence is not a mistake;
+    the options are offered once more, without "you pressed nothing", and then the call ends
+    politely instead of offering a callback.
+    """
     lang, keys = _lang(), _keys().rstrip("#")
+    if not keys and after_answer:
+        if _attempt() >= AFTER_ANSWER_OFFERS:
+            return _goodbye()
+        return _redirect(step, lang=lang, attempt=_attempt() + 1, **args)
     if not keys:
         return _retry(step, "no_input", **args)
     if keys in choices:
@@ -513,7 +527,9 @@ def bill_options_answer() -> Response:
         return _redirect("voice.menu", say=("sms_sent",), lang=lang)
     if _keys() == REPEAT:
         return _redirect("voice.bill", lang=lang, account=account_id)
-    return _menu_answer("voice.bill_options", "voice.menu", {}, account=account_id)
+    return _menu_answer(
+        "voice.bill_options", "voice.menu", {}, after_answer=True, account=account_id
+    )
 
 
 # ------------------------------------------------------------------ application
@@ -621,6 +637,7 @@ def application_options_answer() -> Response:
         "voice.application_options",
         "voice.menu",
         {OTHER: "voice.operator"},
+        after_answer=True,
         application=application_id,
     )
 

@@ -339,6 +339,35 @@ def test_bill_plays_rendered_clips_and_hears_of_a_re_render(app, client, consume
     assert all(query(url)["v"] == ["e" * 12] for url in again)
 
 
+@pytest.mark.parametrize("kind", ["bill", "application"])
+def test_silence_after_an_answer_offers_the_options_once_more_then_says_goodbye(
+    app, client, consumer, kind
+):
+    if kind == "bill":
+        heard = webhook(client, f"/ivr/voice/bill?lang=en&account={account_id(app)}")
+    else:
+        add_application(app, "inspection")
+        entry = webhook(client, "/ivr/voice/application/enter?lang=en")
+        heard = follow(client, answer(client, entry, "2026123#"))
+    options = follow(client, heard)
+    assert "press 9" in said(options)
+
+    again = follow(client, answer(client, options, None))
+    assert "press 9" in said(again)
+    assert "not pressed" not in said(again)
+
+    end = answer(client, again, None)
+    assert "Thank you for calling" in said(end)
+    assert end.find("Hangup") is not None
+    assert "not pressed" not in said(end) and "could not understand" not in said(end)
+
+
+def test_a_wrong_key_after_an_answer_is_still_corrected(app, client, consumer):
+    heard = webhook(client, f"/ivr/voice/bill?lang=en&account={account_id(app)}")
+    root = answer(client, follow(client, heard), "7")
+    assert "not a valid option" in said(root)
+
+
 def test_step_urls_are_the_ones_url_for_builds(app):
     cases = [
         ("voice.menu", {"lang": "hi"}),
