@@ -98,6 +98,31 @@ DEFAULTS: dict[str, Any] = {
     # and how log lines are written ("text", or "json": one JSON object a line).
     "METRICS_TOKEN": "",
     "LOG_FORMAT": "text",
+    # Smart-meter reconnection (meters/). The head-end's base URL (empty: no reconnection
+    # commands are sent; orders are recorded and wait), its HTTP Basic user and password
+    # or a bearer token, and the seconds a request to it may take.
+    "HEAD_END_URL": "",
+    "HEAD_END_USER": "",
+    "HEAD_END_PASSWORD": "",
+    "HEAD_END_TOKEN": "",
+    "HEAD_END_TIMEOUT": 10,
+    # When connect/disconnect commands may be sent, in TIMEZONE: "HH:MM-HH:MM" (empty: at
+    # any time), weekday names off, dates off (some states forbid them at night and on
+    # Sundays and holidays). Outside them an order waits for the window to open.
+    "HEAD_END_COMMAND_HOURS": "",
+    "HEAD_END_COMMAND_DAYS_OFF": "",
+    "HEAD_END_COMMAND_HOLIDAYS": "",
+    # Head-end errors that pass (timeouts, 5xx) tolerated per order, and the seconds
+    # between tries (the last repeats); then the order is flagged for a person.
+    "RECONNECT_MAX_ATTEMPTS": 5,
+    "RECONNECT_RETRY_BACKOFF": "10,30,120,600",
+    # Seconds between two reads of the relay after a command, and reads before giving up.
+    "RECONNECT_POLL_SECONDS": 5,
+    "RECONNECT_MAX_POLLS": 36,
+    # A consumer who paid and is still disconnected this long after gets a callback of
+    # this priority (the queue takes higher priorities first; missed calls get 0).
+    "RECONNECT_CALLBACK_AFTER_MINUTES": 30,
+    "RECONNECT_CALLBACK_PRIORITY": 10,
 }
 
 # Settings that arrive as text from the environment but are used as numbers or flags.
@@ -126,6 +151,11 @@ _INTEGERS = {
     "IVR_FAULT_REPEAT_HOURS",
     "CAMPAIGN_MAX_ATTEMPTS",
     "CAMPAIGN_RETRY_MINUTES",
+    "RECONNECT_MAX_ATTEMPTS",
+    "RECONNECT_POLL_SECONDS",
+    "RECONNECT_MAX_POLLS",
+    "RECONNECT_CALLBACK_AFTER_MINUTES",
+    "RECONNECT_CALLBACK_PRIORITY",
 }
 _FLAGS = {"TELEPHONY_VALIDATE_SIGNATURES", "CALL_RECORDING"}
 _FALSE_WORDS = {"0", "false", "no", "off", ""}
