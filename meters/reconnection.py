@@ -232,6 +232,8 @@ def advance_order(order_id: int, step: int) -> str:
         return "not this run's step (run already, or the order is finished or gone)"
     order = session.get(ReconnectionOrder, order_id)
     assert order is not None  # claimed just now
+    # Read once and let go: no transaction stays open while the head-end is asked.
+    session.expunge(order)
     session.rollback()
     if order.status == OrderStatus.WAITING:
         hours = command_hours()

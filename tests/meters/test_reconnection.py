@@ -6,14 +6,15 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from rq.job import Job
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from callqueue.sweep import sweep
 from core.extensions import db
 from core.models import Callback, CallbackStatus, OutboundMessage, utcnow
 from core.models.consumers import ConsumerAccount
+from core.models.meters import ReconnectionOrder
 from core.redis_client import redis_client
-from meters.reconnection import advance_order, job_id
+from meters.reconnection import CLAIM_LEASE, advance_order, job_id, requeue_lost_orders
 from tests.conftest import run_jobs
 from tests.meters.conftest import (
     CALLER,
@@ -306,3 +307,26 @@ def test_the_sms_is_recorded_once_per_order(app, head_end_api):
         messages = list(db.session.scalars(select(OutboundMessage)))
     assert [m.template for m in messages] == ["meter_reconnected"]
     assert orders(app)[0].sms_message_id == messages[0].id
+
+
+def test_a_step_whose_worker_died_is_taken_up_again_once_its_claim_lapses(
+    app, head_end_api, twilio_api
+):
+    account_id = add_meter_consumer(app)
+    clear_dues(app, account_id, PAID_AT)
+    (order,) = orders(app)
+    with app.app_context():
+        redis_client().flushdb()  # the job went with the worker that took it
+        # What a worker leaves when it dies after claiming step 0: step 1 held, lapsing.
+        db.session.execute(
+            update(ReconnectionOrder)
+            .where(ReconnectionOrder.id == order.id)
+            .values(step=1, next_attempt_at=utcnow() + CLAIM_LEASE)
+        )
+        db.session.commit()
+        assert sweep()["reconnections_requeued"] == 0  # the claim still holds
+        later = utcnow() + CLAIM_LEASE + timedelta(seconds=1)
+        assert requeue_lost_orders(now=later) == 1
+    settle(app)
+    assert orders(app)[0].status == "connected"
+    assert len(head_end_api.switchings) == 1 and len(twilio_api.messages) == 1
