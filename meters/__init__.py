@@ -22,6 +22,8 @@ def init_app(app: Flask) -> None:
     """Receive ``dues_cleared`` and register the reconnection's housekeeping."""
     from meters import reconnection
 
+    # Bad command hours stop the start, naming the setting, rather than every job later.
+    reconnection.read_command_hours(app.config)
     events.dues_cleared.connect(reconnection.on_dues_cleared)
     housekeeping.register(app, "reconnection_callbacks", reconnection.give_callbacks)
     housekeeping.register(

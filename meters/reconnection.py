@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -41,7 +42,7 @@ from core.audit import record_audit
 from core.config import split_list
 from core.database import write_transaction
 from core.extensions import db
-from core.hours import CallingHours, next_calling_time
+from core.hours import CallingHours, CallingHoursError, next_calling_time
 from core.models import (
     OPEN_CALLBACK_STATUSES,
     BlockedNumber,
@@ -103,17 +104,23 @@ def command_hours() -> CallingHours | None:
     """Return when head-end commands may be sent, or None for at any time."""
     extensions = current_app.extensions
     if "head_end_command_hours" not in extensions:
-        config = current_app.config
-        window = config["HEAD_END_COMMAND_HOURS"].strip()
-        days_off = config["HEAD_END_COMMAND_DAYS_OFF"]
-        holidays = config["HEAD_END_COMMAND_HOLIDAYS"]
-        hours = None
-        if window or split_list(days_off) or split_list(holidays):
-            hours = CallingHours.from_settings(
-                window or ALWAYS, config["TIMEZONE"], days_off, holidays
-            )
-        extensions["head_end_command_hours"] = hours
+        extensions["head_end_command_hours"] = read_command_hours(current_app.config)
     return extensions["head_end_command_hours"]
+
+
+def read_command_hours(config: Mapping[str, Any]) -> CallingHours | None:
+    """Read the ``HEAD_END_COMMAND_*`` settings; raise ``CallingHoursError`` when they are bad."""
+    window = config["HEAD_END_COMMAND_HOURS"].strip()
+    days_off = config["HEAD_END_COMMAND_DAYS_OFF"]
+    holidays = config["HEAD_END_COMMAND_HOLIDAYS"]
+    if not (window or split_list(days_off) or split_list(holidays)):
+        return None
+    try:
+        return CallingHours.from_settings(window or ALWAYS, config["TIMEZONE"], days_off, holidays)
+    except CallingHoursError as exc:
+        # CallingHours names the calling-hours settings; these are the head-end's.
+        message = str(exc).replace("CALLING_", "HEAD_END_COMMAND_")
+        raise CallingHoursError(message) from exc
 
 
 def retry_waits() -> list[timedelta]:

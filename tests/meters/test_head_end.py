@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from core.hours import CallingHoursError
 from meters.exceptions import (
     HeadEndNotConfigured,
     PermanentHeadEndError,
@@ -108,3 +109,12 @@ def test_without_a_head_end_url_no_client_is_made(make_app):
     app = make_app(HEAD_END_URL="")
     with app.app_context(), pytest.raises(HeadEndNotConfigured):
         head_end()
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [("HEAD_END_COMMAND_HOURS", "22:00-06:00"), ("HEAD_END_COMMAND_DAYS_OFF", "funday")],
+)
+def test_bad_command_hours_stop_the_start_naming_the_setting(make_app, setting, value):
+    with pytest.raises(CallingHoursError, match=setting):
+        make_app(**{setting: value})
