@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import callcenter
 import callqueue
 import ivr
+import meters
 import telephony
 import voice_prompts
 from core import (
@@ -73,6 +74,7 @@ def register_blueprints(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     callqueue.init_app(app)
+    meters.init_app(app)
     blocklist.init_app(app)
     voice_prompts.init_app(app)
     devserver.init_app(app)

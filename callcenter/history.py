@@ -11,6 +11,8 @@ from core.models import Callback, MissedCall
 from core.models.applications import Application
 from core.models.attempts import CallAttempt
 from core.models.consumers import MAX_ACCOUNTS_PER_NUMBER, Bill, ConsumerAccount, LinkedNumber
+from core.models.meters import ReconnectionOrder
+from meters.status import latest_orders
 
 HISTORY_LIMIT = 50
 """Earlier missed calls, callbacks, call attempts and applications shown at most, newest first."""
@@ -22,6 +24,7 @@ class AccountSummary:
 
     account: ConsumerAccount
     latest_bill: Bill | None
+    reconnection: ReconnectionOrder | None = None
 
 
 @dataclass
@@ -79,6 +82,9 @@ def caller_history(phone: str, *, current_callback_id: int | None = None) -> Cal
             .limit(1)
         )
         history.accounts.append(AccountSummary(account, bill))
+    orders = latest_orders([summary.account.id for summary in history.accounts])
+    for summary in history.accounts:
+        summary.reconnection = orders.get(summary.account.id)
     numbers = [summary.account.account_number for summary in history.accounts]
     condition = Application.phone == phone
     if numbers:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app
@@ -29,7 +30,10 @@ CAMPAIGNS_QUEUE = "campaigns"
 MAINTENANCE_QUEUE = "maintenance"
 """Housekeeping: reconciliation and expiry."""
 
-ALL_QUEUES = (SMS_QUEUE, CALLS_QUEUE, CAMPAIGNS_QUEUE, MAINTENANCE_QUEUE)
+METERS_QUEUE = "meters"
+"""Smart-meter reconnection: head-end commands and relay reads (``meters.reconnection``)."""
+
+ALL_QUEUES = (SMS_QUEUE, CALLS_QUEUE, CAMPAIGNS_QUEUE, MAINTENANCE_QUEUE, METERS_QUEUE)
 """Every queue, in the order a worker takes from them."""
 
 REDIS_PAUSE_SECONDS = 5.0
@@ -50,23 +54,28 @@ def enqueue(
     *args: Any,
     job_id: str,
     retry: Retry | None = None,
+    at: datetime | None = None,
 ) -> bool:
-    """Put a job on a queue; return False (and log) when Redis is down instead of raising.
+    """Put a job on a queue (for ``at``, when given); return False (and log) when Redis is
+    down instead of raising.
 
     Callers record their work in SQL before calling this, so a False here only delays it.
     """
     extensions = current_app.extensions
     if time.monotonic() < extensions.get(PAUSE_KEY, 0.0):
         return False
+    options = {
+        "job_id": job_id,
+        "retry": retry,
+        "result_ttl": settings().RQ_RESULT_TTL,
+        "failure_ttl": settings().RQ_FAILURE_TTL,
+    }
     try:
-        get_queue(queue_name).enqueue_call(
-            func,
-            args=args,
-            job_id=job_id,
-            retry=retry,
-            result_ttl=settings().RQ_RESULT_TTL,
-            failure_ttl=settings().RQ_FAILURE_TTL,
-        )
+        queue = get_queue(queue_name)
+        if at is not None and at > datetime.now(UTC):
+            queue.enqueue_at(at, func, *args, **options)
+        else:
+            queue.enqueue_call(func, args=args, **options)
     except RedisError as exc:
         extensions[PAUSE_KEY] = time.monotonic() + REDIS_PAUSE_SECONDS
         log.warning("Redis unreachable (%s): %s waits for the sweep", type(exc).__name__, job_id)

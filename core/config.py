@@ -128,6 +128,32 @@ class Settings:
     RQ_RESULT_TTL: int = 3600
     RQ_FAILURE_TTL: int = 7 * 24 * 3600
 
+    # Smart-meter reconnection (meters/). The head-end's base URL (empty: no reconnection
+    # commands are sent; orders are recorded and wait), its HTTP Basic user and password
+    # or a bearer token, and the seconds a request to it may take.
+    HEAD_END_URL: str = ""
+    HEAD_END_USER: str = ""
+    HEAD_END_PASSWORD: str = ""
+    HEAD_END_TOKEN: str = ""
+    HEAD_END_TIMEOUT: float = 10.0
+    # When connect/disconnect commands may be sent, in TIMEZONE: "HH:MM-HH:MM" (empty: at
+    # any time), weekday names off, dates off (some states forbid them at night and on
+    # Sundays and holidays). Outside them an order waits for the window to open.
+    HEAD_END_COMMAND_HOURS: str = ""
+    HEAD_END_COMMAND_DAYS_OFF: str = ""
+    HEAD_END_COMMAND_HOLIDAYS: str = ""
+    # Head-end errors that pass (timeouts, 5xx) tolerated per order, and the seconds
+    # between tries (the last repeats); then the order is flagged for a person.
+    RECONNECT_MAX_ATTEMPTS: int = 5
+    RECONNECT_RETRY_BACKOFF: str = "10,30,120,600"
+    # Seconds between two reads of the relay after a command, and reads before giving up.
+    RECONNECT_POLL_SECONDS: int = 5
+    RECONNECT_MAX_POLLS: int = 36
+    # A consumer who paid and is still disconnected this long after gets a callback of
+    # this priority (the queue takes higher priorities first; missed calls get 0).
+    RECONNECT_CALLBACK_AFTER_MINUTES: int = 30
+    RECONNECT_CALLBACK_PRIORITY: int = 10
+
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
         """Read each setting from ``config``, as its declared type."""

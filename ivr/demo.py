@@ -35,6 +35,9 @@ SHARED_EVERY = 10
 DISCONNECTED_EVERY = 20
 """Every twentieth consumer is cut off for non-payment."""
 
+DEMO_METER_PREFIX = "SM"
+"""Demo smart and prepaid meters are known to the head-end as SM and nine digits."""
+
 FIRST_NAMES = ("Ramesh", "Sunita", "Aarti", "Mohan", "Kavita", "Suresh", "Pooja", "Vijay")
 LAST_NAMES = ("Sahu", "Verma", "Yadav", "Patel", "Sharma", "Netam", "Kumar", "Singh")
 
@@ -128,7 +131,15 @@ def _account_row(
         "supply_status": "disconnected" if n % DISCONNECTED_EVERY == 7 else "active",
         "language": "hi" if n % 4 else "en",
         "created_at": now,
+        **_meter(n),
     }
+
+
+def _meter(n: int) -> dict[str, Any]:
+    # A third on smart meters and a sixth on prepaid ones, the cut-off consumers among them.
+    kind = "smart" if n % 3 == 1 else "prepaid" if n % 6 == 5 else "postpaid"
+    meter_id = None if kind == "postpaid" else f"{DEMO_METER_PREFIX}{n:09d}"
+    return {"meter_kind": kind, "head_end_meter_id": meter_id}
 
 
 def _bill_rows(

@@ -54,6 +54,7 @@ from ivr.accounts import (
     caller_accounts,
     linked_to_someone_else,
 )
+from meters.status import awaiting_reconnection
 from telephony.inbound import (
     call_report,
     call_script,
@@ -474,6 +475,8 @@ def _announce_bill(target: Speech, status: BillStatus, lang: str) -> None:
         )
     if status.disconnected and status.amount_due is not None:
         speak(target, "bill_supply_restored_after_payment", lang)
+    elif status.disconnected and awaiting_reconnection(status.account.id):
+        speak(target, "bill_reconnection_on_the_way", lang)
 
 
 @voice_bp.post("/voice/bill")

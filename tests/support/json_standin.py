@@ -1,7 +1,8 @@
 """The HTTP side of a provider's REST stand-in: POSTs in on a local port, JSON answers out.
 
 A stand-in subclasses ``JsonStandin`` and answers ``answer(path, authorization, body)``
-with a status and a JSON object; this class runs the server in a thread.
+(and, if it serves GETs, ``answer_get(path, authorization)``) with a status and a JSON
+object; this class runs the server in a thread.
 """
 
 from __future__ import annotations
@@ -18,13 +19,18 @@ Json = dict[str, Any]
 class JsonStandin:
     """A local HTTP server whose POSTs are answered by ``answer``."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
+        self._port = port  # 0: any free port
 
     def answer(self, path: str, authorization: str, body: bytes) -> tuple[int, Json]:
         """Return the status and JSON answer to a POST of ``body`` to ``path``."""
         raise NotImplementedError
+
+    def answer_get(self, path: str, authorization: str) -> tuple[int, Json]:
+        """Return the status and JSON answer to a GET of ``path`` (none by default)."""
+        return 405, {"error": "GET is not served here"}
 
     def __enter__(self) -> Self:
         return self.start()
@@ -47,14 +53,26 @@ class JsonStandin:
                 status, answer = standin.answer(
                     self.path, self.headers.get("Authorization", ""), body
                 )
-                data = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                self._reply(status, answer)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+            def do_GET(self) -> None:
+                status, answer = standin.answer_get(
+                    self.path, self.headers.get("Authorization", "")
+                )
+                self._reply(status, answer)
+
+            def _reply(self, status: int, answer: Json) -> None:
+                data = json.dumps(answer).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True  # the client stopped waiting (a timeout test)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", self._port), Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
