@@ -98,6 +98,30 @@ DEFAULTS: dict[str, Any] = {
     # and how log lines are written ("text", or "json": one JSON object a line).
     "METRICS_TOKEN": "",
     "LOG_FORMAT": "text",
+    # Payments (payments/). Razorpay's API keys and webhook secret (no key: no payment
+    # links, the demand note says where to pay); its REST base URL (empty: Razorpay's own;
+    # tests and staging point it at a stand-in); seconds to wait for its answer.
+    "RAZORPAY_KEY_ID": "",
+    "RAZORPAY_KEY_SECRET": "",
+    "RAZORPAY_WEBHOOK_SECRET": "",
+    "RAZORPAY_API_BASE_URL": "",
+    "RAZORPAY_TIMEOUT_SECONDS": 10,
+    # A payment link expires this many hours after it is made.
+    "PAYMENT_LINK_EXPIRY_HOURS": 168,
+    # Ask for a UPI payment link (upi_link: UPI only, Razorpay's live mode only).
+    "PAYMENT_LINK_UPI": False,
+    # Tries at making a link before the SMS goes out without one, and the seconds between.
+    "PAYMENT_LINK_MAX_ATTEMPTS": 3,
+    "PAYMENT_LINK_RETRY_BACKOFF": "5,30",
+    # Where to pay when there is no link (SMS and demand note), in English and in Hindi.
+    "PAYMENT_WHERE_TO_PAY": (
+        "at a DISCOM cash counter or an e-Mitra kiosk, quoting the application number"
+    ),
+    "PAYMENT_WHERE_TO_PAY_HI": "आवेदन क्रमांक बताकर बिजली कार्यालय के कैश काउंटर या ई-मित्र कियोस्क पर",
+    # POST /payments/posting (BBPS billers, cash counters, kiosks): the HMAC key (none: the
+    # door is shut, 404), and how far a request's timestamp may be from ours, in seconds.
+    "POSTING_SHARED_SECRET": "",
+    "POSTING_MAX_SKEW_SECONDS": 300,
 }
 
 # Settings that arrive as text from the environment but are used as numbers or flags.
@@ -126,8 +150,12 @@ _INTEGERS = {
     "IVR_FAULT_REPEAT_HOURS",
     "CAMPAIGN_MAX_ATTEMPTS",
     "CAMPAIGN_RETRY_MINUTES",
+    "RAZORPAY_TIMEOUT_SECONDS",
+    "PAYMENT_LINK_EXPIRY_HOURS",
+    "PAYMENT_LINK_MAX_ATTEMPTS",
+    "POSTING_MAX_SKEW_SECONDS",
 }
-_FLAGS = {"TELEPHONY_VALIDATE_SIGNATURES", "CALL_RECORDING"}
+_FLAGS = {"TELEPHONY_VALIDATE_SIGNATURES", "CALL_RECORDING", "PAYMENT_LINK_UPI"}
 _FALSE_WORDS = {"0", "false", "no", "off", ""}
 
 

@@ -1,7 +1,8 @@
-"""The HTTP side of a provider's REST stand-in: POSTs in on a local port, JSON answers out.
+"""The HTTP side of a provider's REST stand-in: POSTs (and GETs) in on a local port, JSON out.
 
 A stand-in subclasses ``JsonStandin`` and answers ``answer(path, authorization, body)``
-with a status and a JSON object; this class runs the server in a thread.
+(and ``answer_get(path, authorization)``) with a status and a JSON object; this class
+runs the server in a thread.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ class JsonStandin:
         """Return the status and JSON answer to a POST of ``body`` to ``path``."""
         raise NotImplementedError
 
+    def answer_get(self, path: str, authorization: str) -> tuple[int, Json]:
+        """Return the status and JSON answer to a GET of ``path`` (none by default)."""
+        return 404, {"error": f"no GET {path}"}
+
     def __enter__(self) -> Self:
         return self.start()
 
@@ -44,9 +49,12 @@ class JsonStandin:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                status, answer = standin.answer(
-                    self.path, self.headers.get("Authorization", ""), body
-                )
+                self._send(*standin.answer(self.path, self.headers.get("Authorization", ""), body))
+
+            def do_GET(self) -> None:
+                self._send(*standin.answer_get(self.path, self.headers.get("Authorization", "")))
+
+            def _send(self, status: int, answer: Json) -> None:
                 data = json.dumps(answer).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
