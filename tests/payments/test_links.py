@@ -54,6 +54,7 @@ def test_link_is_made_by_the_job_and_sent_in_the_sms(app, razorpay_api, twilio_a
     assert razorpay_api.requests == [] and messages(app) == []
     page = console.get(f"/console/applications/{application.id}").get_data(as_text=True)
     assert "payment link is being made" in page
+    assert '<meta http-equiv="refresh"' in page  # until the link is there
 
     sweep_and_work(app)
     [request] = razorpay_api.requests
@@ -76,6 +77,7 @@ def test_link_is_made_by_the_job_and_sent_in_the_sms(app, razorpay_api, twilio_a
     assert sms["To"] == "+919876543210" and "आवेदन" in sms["Body"]
     page = console.get(f"/console/applications/{application.id}").get_data(as_text=True)
     assert f'id="payment-link" href="{link["short_url"]}"' in page
+    assert '<meta http-equiv="refresh"' not in page
 
 
 def test_job_run_twice_makes_one_link_and_one_sms(app, razorpay_api):
