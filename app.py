@@ -12,6 +12,7 @@ import callcenter
 import callqueue
 import ivr
 import meters
+import payments
 import telephony
 import voice_prompts
 from core import (
@@ -68,8 +69,9 @@ def register_blueprints(app: Flask) -> None:
     health.init_app(app)
     ivr.init_app(app)
     callcenter.init_app(app)
-    # The providers' webhooks are timed; the console and /healthz are not.
-    metrics.init_app(app, webhooks=["ivr", "sms", "voice", "bridge", "announce"])
+    payments.init_app(app)
+    # The providers' and the gateway's webhooks are timed; the console and /healthz are not.
+    metrics.init_app(app, webhooks=["ivr", "sms", "voice", "bridge", "announce", "payments"])
 
 
 def register_commands(app: Flask) -> None:

@@ -14,7 +14,6 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select, text
@@ -33,15 +32,12 @@ from forms.exceptions import ApplicationNumberError, PricingError, UnknownServic
 from forms.fields import AADHAAR_DIGITS
 from forms.numbers import INDIA_TIME, parse_application_number
 from forms.registry import ServiceSpec
-from voice_prompts.spoken import amount_text
+from payments.links import plan_payment_link, record_demand_sms
 
 log = logging.getLogger("sampark.applications")
 
 NEW_CONNECTION = "new_connection"
 """The one service priced with a demand note when submitted."""
-
-SMS_WITH_DEMAND = "application_demand_note"
-"""SMS template: application number and the demand amount to pay."""
 
 SMS_WITHOUT_DEMAND = "application_submitted"
 """SMS template: application number only (services without a demand note)."""
@@ -365,23 +361,21 @@ def allocate_number(session: Session, prefix: str, at: datetime | None = None) -
 def _record_sms(
     session: Session, application: Application, spec: ServiceSpec, record: Mapping[str, Any]
 ) -> None:
+    if application.demand_total is not None:
+        # With the gateway, the link's job sends the demand SMS carrying the link (the
+        # submit never waits for the gateway); without it, the SMS says where to pay.
+        if plan_payment_link(session, application) is None:
+            record_demand_sms(session, application, link_url=None)
+        return
     to = record.get("mobile") or application.phone
     if not to:
         return
-    language = application.language
-    values: dict[str, Any] = {
-        "number": application.number,
-        "service_hi": spec.name_hi,
-        "service_en": spec.name_en,
-    }
-    if application.demand_total is not None:
-        values["amount"] = amount_text(Decimal(application.demand_total), language)
-        key = SMS_WITH_DEMAND
-    else:
-        key = SMS_WITHOUT_DEMAND
+    values = {"number": application.number, "service_hi": spec.name_hi, "service_en": spec.name_en}
     # No callback_id: outbound messages are unique per (callback, template), and one call
     # may well produce two applications, each owed its own SMS.
-    record_message(session, key=key, to=to, language=language, values=values)
+    record_message(
+        session, key=SMS_WITHOUT_DEMAND, to=to, language=application.language, values=values
+    )
 
 
 def _audit(

@@ -17,6 +17,8 @@ from core.request_guards import database_id
 from forms import SERVICES, BilingualForm
 from forms.exceptions import UnknownServiceError
 from forms.messages import LANGUAGES, has_message, message, resolve_language
+from payments.ledger import payments_of
+from payments.links import where_to_pay
 from voice_prompts.spoken import amount_text
 
 applications_bp = Blueprint(
@@ -198,6 +200,7 @@ def _render_result(application: Application) -> str:
         if application.demand_total is not None
         else None
     )
+    link, payments = payments_of(db.session, application.id)
     return render_template(
         "console/applications_result.html",
         application=application,
@@ -205,6 +208,9 @@ def _render_result(application: Application) -> str:
         items=items,
         total=total,
         lang=lang,
+        link=link,
+        payments=payments,
+        where_to_pay={code: where_to_pay(code) for code in ("en", "hi")},
     )
 
 

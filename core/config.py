@@ -154,6 +154,31 @@ class Settings:
     RECONNECT_CALLBACK_AFTER_MINUTES: int = 30
     RECONNECT_CALLBACK_PRIORITY: int = 10
 
+    # Payments (payments/). Razorpay's API keys and webhook secret (no key: no payment
+    # links, the demand note says where to pay); its REST base URL (empty: Razorpay's own;
+    # tests and staging point it at a stand-in); seconds to wait for its answer.
+    RAZORPAY_KEY_ID: str = ""
+    RAZORPAY_KEY_SECRET: str = ""
+    RAZORPAY_WEBHOOK_SECRET: str = ""
+    RAZORPAY_API_BASE_URL: str = ""
+    RAZORPAY_TIMEOUT_SECONDS: int = 10
+    # A payment link expires this many hours after it is made.
+    PAYMENT_LINK_EXPIRY_HOURS: int = 168
+    # Ask for a UPI payment link (upi_link: UPI only, Razorpay's live mode only).
+    PAYMENT_LINK_UPI: bool = False
+    # Tries at making a link before the SMS goes out without one, and the seconds between.
+    PAYMENT_LINK_MAX_ATTEMPTS: int = 3
+    PAYMENT_LINK_RETRY_BACKOFF: str = "5,30"
+    # Where to pay when there is no link (SMS and demand note), in English and in Hindi.
+    PAYMENT_WHERE_TO_PAY: str = (
+        "at a DISCOM cash counter or an e-Mitra kiosk, quoting the application number"
+    )
+    PAYMENT_WHERE_TO_PAY_HI: str = "आवेदन क्रमांक बताकर बिजली कार्यालय के कैश काउंटर या ई-मित्र कियोस्क पर"
+    # POST /payments/posting (BBPS billers, cash counters, kiosks): the HMAC key (none: the
+    # door is shut, 404), and how far a request's timestamp may be from ours, in seconds.
+    POSTING_SHARED_SECRET: str = ""
+    POSTING_MAX_SKEW_SECONDS: int = 300
+
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
         """Read each setting from ``config``, as its declared type."""

@@ -8,6 +8,7 @@
 - ``attempts``: outbound calls placed to bridge operators and consumers.
 - ``applications``: applications filled for consumers, and their demand notes.
 - ``meters``: reconnection orders of smart and prepaid meters.
+- ``payments``: payment links, payments received, gateway webhook events handled.
 """
 
 # Every module is imported so that its tables are in the metadata migrations compare with.
@@ -18,6 +19,7 @@ from core.models import (  # noqa: F401
     console,
     consumers,
     meters,
+    payments,
 )
 from core.models.calls import (
     OPEN_CALLBACK_SQL,

@@ -13,7 +13,7 @@ from alembic import op
 import core.models
 
 revision = "0014_meters"
-down_revision = "0011_session_version"
+down_revision = "0012_payments"
 branch_labels = None
 depends_on = None
 

@@ -1,4 +1,4 @@
-"""The HTTP side of a provider's REST stand-in: POSTs in on a local port, JSON answers out.
+"""The HTTP side of a provider's REST stand-in: POSTs (and GETs) in on a local port, JSON out.
 
 A stand-in subclasses ``JsonStandin`` and answers ``answer(path, authorization, body)``
 (and, if it serves GETs, ``answer_get(path, authorization)``) with a status and a JSON
