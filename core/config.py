@@ -98,6 +98,20 @@ DEFAULTS: dict[str, Any] = {
     # and how log lines are written ("text", or "json": one JSON object a line).
     "METRICS_TOKEN": "",
     "LOG_FORMAT": "text",
+    # The connection clock (connections/): the timeline preset ("cspdcl": 3 days urban / 5
+    # rural; "rights_rules_2024": 3 metro / 7 municipal / 15 rural / 30 hilly rural).
+    "CONNECTION_TIMELINE": "cspdcl",
+    # Days allowed per area class, over the preset's ("urban=2,rural=4"; empty: the preset).
+    "CONNECTION_DAYS": "",
+    # Area class by district or district/subdivision ("Raipur=metro,Bastar/Bakawand=
+    # hilly_rural"); elsewhere the preset's class for the form's urban/rural.
+    "CONNECTION_AREA_CLASSES": "",
+    # The event the clock counts from: "payment", "submission" or "demand".
+    "CONNECTION_CLOCK_STARTS": "payment",
+    # Hours within which staff earn incentive points, by the form's area type.
+    "CONNECTION_INCENTIVE_HOURS": "urban=12,rural=24",
+    # Compensation owed to the consumer per day of delay, in rupees (the state commission's).
+    "CONNECTION_COMPENSATION_PER_DAY": "50",
 }
 
 # Settings that arrive as text from the environment but are used as numbers or flags.
