@@ -14,7 +14,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, or_, select
 from werkzeug.wrappers import Response
-from wtforms import HiddenField, SelectField, TextAreaField
+from wtforms import HiddenField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from connections import stages
@@ -45,7 +45,7 @@ class StageForm(FlaskForm):
 
     stage = SelectField(
         "Stage reached / पहुँचा चरण",
-        choices=[(stage.value, stages.LABELS[stage]) for stage in RECORDABLE],
+        choices=[SelectChoice(stage.value, stages.LABELS[stage]) for stage in RECORDABLE],
         validators=[InputRequired(message="Choose the stage to record.")],
     )
     # The stage the engineer saw: a change made since (or a second submit) records nothing.
