@@ -123,16 +123,17 @@ def index() -> str:
 def _render(application_id: int, form: StageForm | None = None, error: str | None = None) -> str:
     application, clock = stages.clock_for(application_id, current_user)
     may_record = stages.may_record(current_user, clock)
-    if form is None:
-        form = StageForm(seen_stage=clock.stage)
-    form.seen_stage.data = form.seen_stage.data or clock.stage
+    form = form or StageForm()
+    # The stage this page shows: what a submit from it says the engineer saw.
+    form.seen_stage.data = clock.stage
+    history = stages.history(application_id)
     return render_template(
         "console/connection.html",
         application=application,
         clock=clock,
         reading=read_clock(clock, utcnow()),
-        history=stages.history(application_id),
-        users=_names({entry.actor_id for entry in stages.history(application_id)}),
+        history=history,
+        users=_names({entry.actor_id for entry in history}),
         labels=stages.LABELS,
         area_label=stages.area_label(clock),
         allowed=stages.next_stages(clock.stage) if may_record else (),
