@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import callcenter
 import callqueue
+import connections
 import ivr
 import meters
 import payments
@@ -77,6 +78,7 @@ def register_blueprints(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     callqueue.init_app(app)
     meters.init_app(app)
+    connections.init_app(app)
     blocklist.init_app(app)
     voice_prompts.init_app(app)
     devserver.init_app(app)

@@ -1,5 +1,6 @@
 """The operator and supervisor console: login, the callback queue, calling, dispositions,
-applications filled during a call, dashboards and exports. Everything under ``/console``.
+applications filled during a call, dashboards and exports, and the field engineers' pages
+of the connection clock. Everything under ``/console``.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ def init_app(app: Flask) -> None:
 
     from callcenter.applications_views import applications_bp
     from callcenter.cli import users_cli
+    from callcenter.connections_views import connections_bp
     from callcenter.dashboard_views import dashboard_bp
     from callcenter.payments_views import payments_console_bp
     from callcenter.queue import release_stale_claims
-    from callcenter.security import guard, load_session_user
+    from callcenter.security import guard, keep_to_field_work, load_session_user
     from callcenter.views import console_bp
     from core import housekeeping
     from core.config import settings_of
@@ -46,9 +48,17 @@ def init_app(app: Flask) -> None:
         )
         return render_template("console/refused.html", message=message), 400
 
-    for blueprint in (console_bp, applications_bp, dashboard_bp, payments_console_bp):
+    for blueprint in (
+        console_bp,
+        applications_bp,
+        dashboard_bp,
+        payments_console_bp,
+        connections_bp,
+    ):
         guard(app, blueprint)
         app.register_blueprint(blueprint)
+    for blueprint in (console_bp, applications_bp):
+        app.before_request_funcs.setdefault(blueprint.name, []).append(keep_to_field_work)
     app.cli.add_command(users_cli)
     # Claims an operator took and left are released by the sweeper.
     housekeeping.register(app, "claims_released", release_stale_claims)

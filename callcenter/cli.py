@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from callcenter.auth import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, hash_password
 from callcenter.security import end_sessions
+from connections.timeline import split_area
 from core.extensions import db
 from core.models import Role, User
 from core.phone import normalise
@@ -26,6 +27,11 @@ users_cli = AppGroup("users", help="Manage console accounts.")
 @click.option("--phone", default=None, help="Number the operator is rung on for calls.")
 @click.option("--languages", default="hi", show_default=True, help="Codes spoken, e.g. hi,en.")
 @click.option(
+    "--area",
+    default=None,
+    help="A field engineer's area: DISTRICT or DISTRICT/SUBDIVISION (required for them).",
+)
+@click.option(
     "--password",
     default=None,
     help="Visible to other users in the process list; prefer the prompt or --password-stdin.",
@@ -41,6 +47,7 @@ def create_user(
     name: str | None,
     phone: str | None,
     languages: str,
+    area: str | None,
     password: str | None,
     password_stdin: bool,
 ) -> None:
@@ -48,6 +55,7 @@ def create_user(
     username = username.strip()
     if not username or len(username) > 64:
         raise click.BadParameter("1 to 64 characters", param_hint="USERNAME")
+    area = _area(role, area)
     password = _read_password(password, password_stdin)
     codes = [code.strip().lower() for code in languages.split(",") if code.strip()]
     if not codes or not all(code.isalpha() and len(code) <= 5 for code in codes):
@@ -70,11 +78,27 @@ def create_user(
         role=role,
         phone=e164,
         languages=",".join(codes),
+        area=area,
         active=True,
     )
     db.session.add(user)
     db.session.commit()
-    click.echo(f"Created {role} {username!r} (id {user.id}).")
+    click.echo(f"Created {role} {username!r} (id {user.id}){f' for {area}' if area else ''}.")
+
+
+def _area(role: str, given: str | None) -> str | None:
+    """Return a field engineer's area as "District" or "District/Subdivision"."""
+    if role != Role.FIELD_ENGINEER:
+        if given:
+            raise click.BadParameter("only a field engineer has an area", param_hint="--area")
+        return None
+    district, subdivision = split_area(given or "")
+    if not district or "/" in subdivision or len(district) > 80 or len(subdivision) > 80:
+        raise click.BadParameter(
+            "a field engineer needs DISTRICT or DISTRICT/SUBDIVISION (each up to 80 characters)",
+            param_hint="--area",
+        )
+    return f"{district}/{subdivision}" if subdivision else district
 
 
 def _read_password(given: str | None, from_stdin: bool) -> str:

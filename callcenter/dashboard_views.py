@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request, stream_with_context
 from flask_login import current_user
 
-from callcenter import dashboard
+from callcenter import connections_dashboard, dashboard
 from callcenter.dashboard import DashboardError
 from core.extensions import db, login_manager
 from core.models import Role
@@ -87,3 +88,41 @@ def _csv_response(rows: Any, filename: str) -> Response:
             "X-Content-Type-Options": "nosniff",
         },
     )
+
+
+# ------------------------------------------------------------------ the connection clock
+
+
+@dashboard_bp.context_processor
+def _connection_alerts() -> dict[str, Any]:
+    """Offer the dashboard's pages the overdue connections (read only where shown)."""
+    return {"overdue_connections": lambda: connections_dashboard.overdue_lines(db.session)}
+
+
+@dashboard_bp.route("/connections")
+def connections() -> str:
+    """Show the connection clock's figures for ?from..?to (default: the last 30 days)."""
+    first, last = _connection_range()
+    return render_template(
+        "console/dashboard_connections.html",
+        figures=connections_dashboard.connection_figures(db.session, first, last),
+        refresh_seconds=CONNECTIONS_REFRESH_SECONDS,
+    )
+
+
+@dashboard_bp.route("/export/connections.csv")
+def export_connections() -> Response:
+    """Stream the applications behind the connection figures for ?from..?to."""
+    first, last = _connection_range()
+    rows = connections_dashboard.connections_csv(db.session, first, last)
+    return _csv_response(rows, f"connections-{first}-{last}.csv")
+
+
+CONNECTIONS_REFRESH_SECONDS = 300
+"""The connection figures page reloads itself this often."""
+
+
+def _connection_range() -> tuple[date, date]:
+    if request.args.get("from") is None and request.args.get("to") is None:
+        return connections_dashboard.default_range()
+    return dashboard.parse_range(request.args.get("from"), request.args.get("to"))

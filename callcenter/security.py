@@ -6,6 +6,7 @@
 - A session ends after ``SESSION_IDLE_MINUTES`` without a request and
   ``SESSION_MAX_HOURS`` after login, whatever happens in between.
 - After login only a path on this site is followed (``safe_next``).
+- A field engineer opens only their connections' pages (``keep_to_field_work``).
 - Every console answer carries a Content-Security-Policy without inline script, and
   the headers that stop sniffing, framing and leaking the URL to other sites.
 """
@@ -14,12 +15,23 @@ from __future__ import annotations
 
 import re
 import time
+from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, request, session, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, logout_user
 
 from core.extensions import db
-from core.models import User
+from core.models import Role, User
 
 LOGIN_AT_KEY = "login_at"
 SEEN_AT_KEY = "seen_at"
@@ -70,10 +82,32 @@ def start_session() -> None:
 
 
 def safe_next(target: str | None) -> str:
-    """Return ``target`` if it is a path on this site, else the console's queue."""
+    """Return ``target`` if it is a path on this site, else the user's first page."""
     if target and _SAFE_PATH.fullmatch(target):
         return target
+    return home_page()
+
+
+def home_page() -> str:
+    """Return the page a user starts on: the queue, or a field engineer's connections."""
+    if current_user.is_authenticated and current_user.role == Role.FIELD_ENGINEER:
+        return url_for("connections.index")
     return url_for("console.queue_page")
+
+
+FIELD_ENDPOINTS = frozenset({"console.login", "console.logout", "console.static"})
+"""The call centre's pages a field engineer may still open."""
+
+
+def keep_to_field_work() -> Any:
+    """Send a field engineer who opens a call-centre page to their connections (403 to a POST)."""
+    if not current_user.is_authenticated or current_user.role != Role.FIELD_ENGINEER:
+        return None
+    if request.endpoint in FIELD_ENDPOINTS:
+        return None
+    if request.method in ("GET", "HEAD"):
+        return redirect(url_for("connections.index"))
+    abort(403)
 
 
 def guard(app: Flask, blueprint: Blueprint) -> None:

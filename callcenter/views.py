@@ -44,7 +44,7 @@ from callcenter.exceptions import (
     TooManyLoginAttempts,
 )
 from callcenter.history import caller_history
-from callcenter.security import end_sessions, safe_next, start_session
+from callcenter.security import end_sessions, home_page, safe_next, start_session
 from callqueue.calls import CallError, QueueUnavailable, start_call
 from core.audit import audit_trail
 from core.config import settings, split_list
@@ -133,7 +133,7 @@ def _too_many_failed_logins(spent: RequestLimit) -> Response:
 def login() -> Any:
     """Log in to the console."""
     if current_user.is_authenticated:
-        return redirect(url_for("console.queue_page"))
+        return redirect(home_page())
     form = LoginForm()
     error, status = None, 200
     if form.validate_on_submit():

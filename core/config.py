@@ -179,6 +179,21 @@ class Settings:
     POSTING_SHARED_SECRET: str = ""
     POSTING_MAX_SKEW_SECONDS: int = 300
 
+    # The connection clock (connections/): the timeline preset ("cspdcl": 3 days urban / 5
+    # rural; "rights_rules_2024": 3 metro / 7 municipal / 15 rural / 30 hilly rural).
+    CONNECTION_TIMELINE: str = "cspdcl"
+    # Days allowed per area class, over the preset's ("urban=2,rural=4"; empty: the preset).
+    CONNECTION_DAYS: str = ""
+    # Area class by district or district/subdivision ("Raipur=metro,Bastar/Bakawand=
+    # hilly_rural"); elsewhere the preset's class for the form's urban/rural.
+    CONNECTION_AREA_CLASSES: str = ""
+    # The event the clock counts from: "payment", "submission" or "demand".
+    CONNECTION_CLOCK_STARTS: str = "payment"
+    # Hours within which staff earn incentive points, by the form's area type.
+    CONNECTION_INCENTIVE_HOURS: str = "urban=12,rural=24"
+    # Compensation owed to the consumer per day of delay, in rupees (the state commission's).
+    CONNECTION_COMPENSATION_PER_DAY: str = "50"
+
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
         """Read each setting from ``config``, as its declared type."""

@@ -37,6 +37,7 @@ from flask import (
     url_for,
 )
 
+from connections.reading import connection_clock_prompts
 from core.config import settings
 from core.extensions import db
 from core.hours import calling_hours
@@ -92,6 +93,9 @@ _APPLICATION_PROMPTS: dict[str, tuple[str, ...]] = {
     ApplicationStatus.INSPECTION: ("application_under_inspection", "application_next_wait"),
     ApplicationStatus.DEMAND_ISSUED: ("application_demand_note_issued", "application_next_pay"),
     ApplicationStatus.PAID: ("application_paid",),
+    ApplicationStatus.SITE_INSPECTED: ("application_site_inspected",),
+    ApplicationStatus.METER_ALLOTTED: ("application_meter_allotted",),
+    ApplicationStatus.METER_INSTALLED: ("application_meter_installed",),
     ApplicationStatus.CONNECTED: ("application_connected",),
     ApplicationStatus.REJECTED: ("application_rejected",),
 }
@@ -589,6 +593,8 @@ def application() -> Response:
     script = call_script()
     for key in _APPLICATION_PROMPTS[found.status]:
         speak(script, key, lang, **_application_values(key, found))
+    for key, values in connection_clock_prompts(found.id):
+        speak(script, key, lang, **values)
     script.redirect(_url("voice.application_options", lang=lang, application=found.id))
     return script.response()
 

@@ -9,6 +9,7 @@
 - ``applications``: applications filled for consumers, and their demand notes.
 - ``meters``: reconnection orders of smart and prepaid meters.
 - ``payments``: payment links, payments received, gateway webhook events handled.
+- ``connections``: the connection clock of a paid application, and its stages.
 """
 
 # Every module is imported so that its tables are in the metadata migrations compare with.
@@ -16,6 +17,7 @@ from core.models import (  # noqa: F401
     applications,
     attempts,
     campaigns,
+    connections,
     console,
     consumers,
     meters,

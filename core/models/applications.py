@@ -22,6 +22,11 @@ class ApplicationStatus(StrEnum):
     INSPECTION = "inspection"
     DEMAND_ISSUED = "demand_issued"
     PAID = "paid"
+    # The stages field engineers record after payment (connections.stages), in order;
+    # CONNECTED is "energised".
+    SITE_INSPECTED = "site_inspected"
+    METER_ALLOTTED = "meter_allotted"
+    METER_INSTALLED = "meter_installed"
     CONNECTED = "connected"
     REJECTED = "rejected"
 

@@ -1,4 +1,4 @@
-"""People who use the console: operators, supervisors, admins."""
+"""People who use the console: operators, supervisors, admins, and field engineers."""
 
 from __future__ import annotations
 
@@ -14,11 +14,21 @@ from core.models.types import PHONE, UTCDateTime, utcnow
 
 
 class Role(StrEnum):
-    """What a console user may do; each role may do what the ones before it may."""
+    """What a console user may do.
+
+    Operators, supervisors and admins form a ladder: each may do what the ones before it
+    may. A field engineer (junior engineer) stands outside it: they record the stages of
+    the connections in their area (``User.area``) and open nothing of the call centre's.
+    """
 
     OPERATOR = "operator"
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
+    FIELD_ENGINEER = "field_engineer"
+
+
+LADDER: tuple[Role, ...] = (Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)
+"""The call centre's roles, lowest first."""
 
 
 class User(UserMixin, db.Model):
@@ -35,6 +45,8 @@ class User(UserMixin, db.Model):
     # Languages the person speaks, comma-separated codes ("hi,en").
     languages: Mapped[str] = mapped_column(String(40), default="hi")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A field engineer's area: "District" or "District/Subdivision" (connections.areas).
+    area: Mapped[str | None] = mapped_column(String(120))
     # Raised to end every console session of the user (logout, new password, disabled).
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -48,6 +60,8 @@ class User(UserMixin, db.Model):
         return f"{self.id}:{self.session_version}"
 
     def may(self, role: Role) -> bool:
-        """Tell whether this user has ``role`` or one above it."""
-        order = list(Role)
-        return order.index(Role(self.role)) >= order.index(role)
+        """Tell whether this user has ``role`` or one above it on the ladder."""
+        mine = Role(self.role)
+        if Role.FIELD_ENGINEER in (mine, role):
+            return mine == role
+        return LADDER.index(mine) >= LADDER.index(role)
