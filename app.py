@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import callcenter
 import callqueue
 import ivr
+import outages
 import telephony
 import voice_prompts
 from core import (
@@ -67,6 +68,7 @@ def register_blueprints(app: Flask) -> None:
     health.init_app(app)
     ivr.init_app(app)
     callcenter.init_app(app)
+    outages.init_app(app)
     # The providers' webhooks are timed; the console and /healthz are not.
     metrics.init_app(app, webhooks=["ivr", "sms", "voice", "bridge", "announce"])
 

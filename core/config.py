@@ -98,6 +98,13 @@ DEFAULTS: dict[str, Any] = {
     # and how log lines are written ("text", or "json": one JSON object a line).
     "METRICS_TOKEN": "",
     "LOG_FORMAT": "text",
+    # Outage notices (outages/): numbers recorded per write transaction, whether consumers
+    # get an SMS when supply is restored, days closed outages stay listed, and how often
+    # the console's outage page refreshes its list (seconds).
+    "OUTAGE_NOTICE_BATCH": 1000,
+    "OUTAGE_RESTORED_SMS": True,
+    "OUTAGE_RECENT_DAYS": 7,
+    "OUTAGE_REFRESH_SECONDS": 30,
 }
 
 # Settings that arrive as text from the environment but are used as numbers or flags.
@@ -126,8 +133,11 @@ _INTEGERS = {
     "IVR_FAULT_REPEAT_HOURS",
     "CAMPAIGN_MAX_ATTEMPTS",
     "CAMPAIGN_RETRY_MINUTES",
+    "OUTAGE_NOTICE_BATCH",
+    "OUTAGE_RECENT_DAYS",
+    "OUTAGE_REFRESH_SECONDS",
 }
-_FLAGS = {"TELEPHONY_VALIDATE_SIGNATURES", "CALL_RECORDING"}
+_FLAGS = {"TELEPHONY_VALIDATE_SIGNATURES", "CALL_RECORDING", "OUTAGE_RESTORED_SMS"}
 _FALSE_WORDS = {"0", "false", "no", "off", ""}
 
 

@@ -7,10 +7,18 @@
 - ``console``: callback claims and the audit trail.
 - ``attempts``: outbound calls placed to bridge operators and consumers.
 - ``applications``: applications filled for consumers, and their demand notes.
+- ``outages``: outages on a feeder or in an area, and the SMS notices about them.
 """
 
 # Every module is imported so that its tables are in the metadata migrations compare with.
-from core.models import applications, attempts, campaigns, console, consumers  # noqa: F401
+from core.models import (  # noqa: F401
+    applications,
+    attempts,
+    campaigns,
+    console,
+    consumers,
+    outages,
+)
 from core.models.calls import (
     OPEN_CALLBACK_SQL,
     OPEN_CALLBACK_STATUSES,

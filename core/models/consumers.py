@@ -33,6 +33,10 @@ class ConsumerAccount(db.Model):
     supply_status: Mapped[str] = mapped_column(String(20), default="active")
     language: Mapped[str] = mapped_column(String(5), default="hi")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Where the supply comes from, for outage notices (outages/): the 11 kV feeder's code
+    # and the area (town, village, zone) as the DISCOM names them.
+    feeder: Mapped[str | None] = mapped_column(String(40), index=True)
+    area: Mapped[str | None] = mapped_column(String(80), index=True)
 
 
 class LinkedNumber(db.Model):
