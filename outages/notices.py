@@ -171,15 +171,15 @@ def record_notices(
                     for row in claimed
                 ]
                 message_ids = record_messages(session, prepared, not_before=not_before)
+                notices = OutageNotice.__table__
                 session.execute(
-                    update(OutageNotice)
-                    .where(OutageNotice.id == bindparam("notice_id"))
+                    update(notices)
+                    .where(notices.c.id == bindparam("notice_id"))
                     .values(message_id=bindparam("message_id")),
                     [
                         {"notice_id": row.id, "message_id": message_id}
                         for row, message_id in zip(claimed, message_ids, strict=True)
                     ],
-                    execution_options={"synchronize_session": False},
                 )
         recorded += len(claimed)
         if progress is not None:
