@@ -20,6 +20,7 @@ from wtforms import (
     DateTimeLocalField,
     HiddenField,
     RadioField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -62,14 +63,16 @@ class OutageForm(FlaskForm):
     kind = RadioField(
         "Outage",
         choices=[
-            (OutageKind.UNPLANNED.value, "Unplanned (a fault): SMS at once"),
-            (OutageKind.PLANNED.value, "Planned (maintenance): SMS inside calling hours"),
+            SelectChoice(OutageKind.UNPLANNED.value, "Unplanned (a fault): SMS at once"),
+            SelectChoice(
+                OutageKind.PLANNED.value, "Planned (maintenance): SMS inside calling hours"
+            ),
         ],
         validators=[InputRequired(message="Choose planned or unplanned.")],
     )
     scope = RadioField(
         "Where",
-        choices=[("feeder", "Feeder"), ("area", "Area")],
+        choices=[SelectChoice("feeder", "Feeder"), SelectChoice("area", "Area")],
         default="feeder",
         validators=[InputRequired(message="Choose feeder or area.")],
     )
@@ -86,11 +89,11 @@ class OutageForm(FlaskForm):
     expected_restoration_at = DateTimeLocalField(
         "Expected restoration",
         format=TIME_FORMAT,
-        validators=[DataRequired(message="Give the expected restoration time.")],
+        validators=[InputRequired(message="Give the expected restoration time.")],
     )
     reason_code = SelectField(
         "Reason (said in the SMS)",
-        choices=list(REASON_LABELS.items()),
+        choices=[SelectChoice(code, label) for code, label in REASON_LABELS.items()],
         validators=[InputRequired(message="Choose a reason.")],
     )
     reason_note = TextAreaField(
@@ -108,7 +111,7 @@ class RestorationForm(FlaskForm):
     expected_restoration_at = DateTimeLocalField(
         "New expected restoration",
         format=TIME_FORMAT,
-        validators=[DataRequired(message="Give the new expected restoration time.")],
+        validators=[InputRequired(message="Give the new expected restoration time.")],
     )
 
 
@@ -118,8 +121,8 @@ class CloseForm(FlaskForm):
     state = RadioField(
         "Close as",
         choices=[
-            (OutageState.RESTORED.value, "Restored"),
-            (OutageState.CANCELLED.value, "Cancelled"),
+            SelectChoice(OutageState.RESTORED.value, "Restored"),
+            SelectChoice(OutageState.CANCELLED.value, "Cancelled"),
         ],
         validators=[InputRequired(message="Choose restored or cancelled.")],
     )

@@ -27,8 +27,11 @@ def phone(n: int) -> str:
     return f"+9171{n:08d}"
 
 
-def seed_feeder(app: Flask, feeder: str, count: int, *, first: int = 0, area: str = "Ward 3") -> None:
-    """Put ``count`` consumers on ``feeder``; every fourth speaks English, every fifth has two numbers."""
+def seed_feeder(
+    app: Flask, feeder: str, count: int, *, first: int = 0, area: str = "Ward 3"
+) -> None:
+    """Put ``count`` consumers on ``feeder``: every fourth speaks English, every fifth has two
+    numbers."""
     with app.app_context():
         for n in range(first, first + count):
             phones = [phone(n)] + ([phone(n + 50_000)] if n % 5 == 0 else [])
@@ -43,7 +46,9 @@ def seed_feeder(app: Flask, feeder: str, count: int, *, first: int = 0, area: st
         db.session.commit()
 
 
-def new_outage(kind: OutageKind = OutageKind.UNPLANNED, place: str = FEEDER, **changes) -> NewOutage:
+def new_outage(
+    kind: OutageKind = OutageKind.UNPLANNED, place: str = FEEDER, **changes
+) -> NewOutage:
     now = utcnow()
     fields = {
         "kind": kind,

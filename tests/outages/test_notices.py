@@ -63,9 +63,7 @@ def test_an_unplanned_outage_reaches_every_number_on_the_feeder_through_a_worker
     assert "power supply in feeder F0007 is interrupted by a line fault" in english.body
     assert "फ़ीडर F0007 में बिजली आपूर्ति बाधित है" in hindi.body
     with app.app_context():
-        notices = db.session.scalar(
-            select(func.count()).where(OutageNotice.outage_id == outage_id)
-        )
+        notices = db.session.scalar(select(func.count()).where(OutageNotice.outage_id == outage_id))
     assert notices == len(ON_FEEDER)
 
 
