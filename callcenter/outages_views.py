@@ -206,13 +206,18 @@ def create() -> Response | tuple[str, int]:
     return redirect(url_for("outages.index"), 303)
 
 
+def _invalid(form: FlaskForm) -> tuple[str, int]:
+    """Say what was wrong with a row's form; nothing was changed."""
+    problems = [error for errors in form.errors.values() for error in errors]
+    return render_template("console/refused.html", message=" ".join(problems)), 400
+
+
 @outages_bp.post("/<int:outage_id>/restoration")
 def move_restoration(outage_id: int) -> Response | tuple[str, int]:
     """Move an outage's expected restoration time."""
     form = RestorationForm()
     if not form.validate():
-        problems = [error for errors in form.errors.values() for error in errors]
-        return render_template("console/refused.html", message=" ".join(problems)), 400
+        return _invalid(form)
     outage = records.update_restoration(
         outage_id, _utc(form.expected_restoration_at.data), current_user.id
     )
@@ -225,8 +230,7 @@ def close(outage_id: int) -> Response | tuple[str, int]:
     """Close an outage as restored or cancelled."""
     form = CloseForm()
     if not form.validate():
-        problems = [error for errors in form.errors.values() for error in errors]
-        return render_template("console/refused.html", message=" ".join(problems)), 400
+        return _invalid(form)
     outage = records.close_outage(outage_id, OutageState(form.state.data), current_user.id)
     flash(f"Outage {outage.id} on {outage.place} closed as {outage.state}.", "info")
     return redirect(url_for("outages.index"), 303)

@@ -141,15 +141,19 @@ def record_notices(
     not_before = _not_before(outage, kind)
     session.rollback()  # a read, done: nothing is held while the batches are written
     claim = _claim_numbers(session.get_bind().dialect.name)
-    fallback = (
-        current_app.config["DEFAULT_LANGUAGE"]
-        if current_app.config["DEFAULT_LANGUAGE"] in values
-        else "en"
-    )
+    fallback = values.get(current_app.config["DEFAULT_LANGUAGE"], values["en"])
     recorded = 0
     size = batch_size()
     for first in range(0, len(targets), size):
         batch = targets[first : first + size]
+        # Rendered before the transaction: the writer's turn (one at a time on SQLite) is
+        # held for the SQL only, and a waiting webhook gets it between two batches.
+        prepared = {
+            phone: prepare_message(
+                key=template, to=phone, language=language, values=values.get(language, fallback)
+            )
+            for phone, language in batch
+        }
         now = utcnow()
         with write_transaction(session):
             claimed = session.execute(
@@ -160,17 +164,9 @@ def record_notices(
                 ],
             ).all()
             if claimed:
-                language_of = dict(batch)
-                prepared = [
-                    prepare_message(
-                        key=template,
-                        to=row.phone,
-                        language=language_of[row.phone],
-                        values=values.get(language_of[row.phone], values[fallback]),
-                    )
-                    for row in claimed
-                ]
-                message_ids = record_messages(session, prepared, not_before=not_before)
+                message_ids = record_messages(
+                    session, [prepared[row.phone] for row in claimed], not_before=not_before
+                )
                 notices = OutageNotice.__table__
                 session.execute(
                     update(notices)

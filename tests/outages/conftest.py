@@ -64,6 +64,17 @@ def new_outage(
     return NewOutage(**fields)
 
 
+def planned(ahead: timedelta, hours: int, **changes) -> NewOutage:
+    """A planned outage starting ``ahead`` from now and lasting ``hours``."""
+    start = utcnow() + ahead
+    return new_outage(
+        OutageKind.PLANNED,
+        starts_at=start,
+        expected_restoration_at=start + timedelta(hours=hours),
+        **changes,
+    )
+
+
 def record(app: Flask, new: NewOutage) -> int:
     with app.app_context():
         outage, _ = record_outage(new, None)

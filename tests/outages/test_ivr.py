@@ -15,7 +15,7 @@ from core.models.outages import OutageKind, OutageState
 from outages.records import close_outage
 from outages.spoken import Said, clock_prompt, promised, restoration_prompts, sms_time
 from tests.ivr.test_voice import answer, said, webhook
-from tests.outages.conftest import new_outage, phone, record
+from tests.outages.conftest import new_outage, phone, planned, record
 
 ZONE = ZoneInfo("Asia/Kolkata")
 ON_FEEDER = phone(1)  # a Hindi-speaking consumer on FEEDER
@@ -61,16 +61,7 @@ def test_a_restored_or_future_outage_is_not_announced(app, client, feeders):
     outage_id = record(app, new_outage())
     with app.app_context():
         close_outage(outage_id, OutageState.RESTORED, None)
-    start = utcnow() + timedelta(days=1)
-    record(
-        app,
-        new_outage(
-            OutageKind.PLANNED,
-            starts_at=start,
-            expected_restoration_at=start + timedelta(hours=2),
-            submission_key="c" * 32,
-        ),
-    )
+    record(app, planned(timedelta(days=1), 2, submission_key="c" * 32))
     assert "Power" not in said(choose_language(client, "2", phone(0)))
 
 

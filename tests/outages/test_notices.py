@@ -11,11 +11,11 @@ from callqueue.relay import relay_messages
 from callqueue.sweep import sweep
 from core.extensions import db
 from core.models import OutboundMessage, utcnow
-from core.models.outages import NoticeKind, Outage, OutageKind, OutageNotice, OutageState
+from core.models.outages import NoticeKind, Outage, OutageNotice, OutageState
 from outages.notices import record_notices
 from outages.records import close_outage
 from tests.conftest import run_jobs
-from tests.outages.conftest import FEEDER, new_outage, phone, record, seed_feeder
+from tests.outages.conftest import FEEDER, new_outage, phone, planned, record, seed_feeder
 from tests.support.processes import wait_until
 from tests.support.workers import start_worker, stop_worker
 
@@ -101,16 +101,7 @@ def test_a_planned_outage_waits_for_calling_hours(make_app):
         opens, closes = opens - timedelta(hours=3), opens - timedelta(hours=2)
     app = make_app(CALLING_HOURS=f"{opens:%H:%M}-{closes:%H:%M}")
     seed_feeder(app, FEEDER, 12)
-    start = utcnow() + timedelta(days=1)
-    record(
-        app,
-        new_outage(
-            OutageKind.PLANNED,
-            starts_at=start,
-            expected_restoration_at=start + timedelta(hours=4),
-            reason_code="maintenance",
-        ),
-    )
+    record(app, planned(timedelta(days=1), 4, reason_code="maintenance"))
     drain(app)  # records the notices; the relay finds none due
     waiting = messages(app, "outage_planned")
     assert len(waiting) == 15 and {m.status for m in waiting} == {"queued"}
@@ -143,25 +134,16 @@ def test_restored_outage_tells_those_who_heard_and_a_cancelled_one_withdraws_its
     assert {m.status for m in restored} == {"sent"}
 
     # A planned outage called off before its notices went: none go.
-    start = utcnow() + timedelta(days=2)
-    planned = record(
-        app,
-        new_outage(
-            OutageKind.PLANNED,
-            starts_at=start,
-            expected_restoration_at=start + timedelta(hours=2),
-            submission_key="b" * 32,
-        ),
-    )
+    called_off = record(app, planned(timedelta(days=2), 2, submission_key="b" * 32))
     with app.app_context():
-        record_notices(planned)
+        record_notices(called_off)
         db.session.execute(
             update(OutboundMessage)
             .where(OutboundMessage.template == "outage_planned")
             .values(next_attempt_at=utcnow() + timedelta(hours=5))
         )
         db.session.commit()
-        close_outage(planned, OutageState.CANCELLED, None)
+        close_outage(called_off, OutageState.CANCELLED, None)
         assert relay_messages() == 0
     withdrawn = messages(app, "outage_planned")
     assert len(withdrawn) == len(ON_FEEDER) and {m.status for m in withdrawn} == {"failed"}

@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from sqlalchemy import func, select, text
 from core.extensions import db
 from core.models import MissedCall, OutboundMessage, utcnow
 from core.models.outages import Outage, OutageKind, OutageNotice
-from tests.conftest import post_webhook
+from tests.support.missed_calls import missed_calls_while
 
 ROOT = Path(__file__).resolve().parents[2]
 CONSUMERS = 100_000
@@ -83,26 +82,10 @@ def test_missed_calls_are_answered_promptly_while_a_feeder_of_a_lakh_is_notified
         stderr=subprocess.PIPE,
         text=True,
     )
-    waits: list[float] = []
-    n = 0
-    try:
-        while recorder.poll() is None:
-            n += 1
-            params = {"CallSid": f"CA{n:032x}", "From": f"+9198{n:08d}", "To": "+911800180000"}
-            started = time.perf_counter()
-            response = post_webhook(client, "/ivr/missed-call", params)
-            waited = time.perf_counter() - started
-            assert response.status_code == 200
-            if _recording(app, outage_id):
-                waits.append(waited)
-            time.sleep(0.01)
-        output, errors = recorder.communicate()
-    finally:
-        if recorder.poll() is None:
-            recorder.kill()
-            recorder.wait()
-    assert recorder.returncode == 0, errors
-    recorded, seconds = output.split()
+    load = missed_calls_while(client, app, recorder, lambda app: _recording(app, outage_id))
+    waits, n = load.waits, load.calls
+    assert load.returncode == 0, load.errors
+    recorded, seconds = load.output.split()
     assert int(recorded) == CONSUMERS
     assert len(waits) >= 10, "the notices were recorded before they were measured"
     median = sorted(waits)[len(waits) // 2]
