@@ -14,8 +14,8 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Let the sweeper finish notices whose recording was cut short or never started."""
+    """Let the sweeper queue again notices whose recording was cut short or never started."""
     from core import housekeeping
-    from outages.notices import record_pending_notices
+    from outages.notices import requeue_pending_notices
 
-    housekeeping.register(app, "outage_notices", record_pending_notices)
+    housekeeping.register(app, "outage_notices", requeue_pending_notices, needs_redis=True)

@@ -10,23 +10,25 @@ it claimed: recording twice, or two processes at once, sends nobody two notices.
 An unplanned outage's notices are due at once; a planned one's from the next opening of
 calling hours (``core.hours``): the relay (``callqueue.relay``) leaves an SMS in SQL until
 its ``next_attempt_at``. Recording starts on an RQ job when the outage is saved and is
-finished by the sweeper (``record_pending_notices``) if Redis was down or a worker died.
+queued again by the sweeper (``requeue_pending_notices``) if Redis was down or a worker died.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 from sqlalchemy import Insert, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from callqueue.context import app_job
-from callqueue.queues import MAINTENANCE_QUEUE, enqueue
+from callqueue.queues import MAINTENANCE_QUEUE, enqueue, get_queue
 from callqueue.sms import prepare_message, record_messages
 from core.database import write_transaction
 from core.extensions import db
@@ -242,29 +244,51 @@ def withdraw_unsent(outage_id: int) -> int:
     ).rowcount
 
 
-PENDING_PER_SWEEP = 5
-"""Outages whose notices the sweeper finishes in one sweep; the next sweep takes the rest."""
+PENDING_PER_SWEEP = 20
+"""Outages looked at in one sweep; the next sweep takes the rest."""
+
+_LIVE_JOB_STATUSES = frozenset(
+    {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+)
 
 
-def record_pending_notices() -> dict[str, int]:
-    """Record the notices of outages whose recording never ran or was cut short (the sweep)."""
-    # Running beside the job that records the same outage is safe: numbers are claimed once.
+def requeue_pending_notices() -> dict[str, int]:
+    """Queue again the recording of notices whose job Redis lost or a dead worker left (sweep).
+
+    The sweeper only queues: recording a lakh of notices itself would hold up the relay.
+    An outage is looked at once a reconciliation period has passed since it was recorded
+    (or closed), and only when its job is not waiting or running.
+    """
+    grace = timedelta(seconds=current_app.config["RECONCILE_AFTER_SECONDS"])
+    before = utcnow() - grace
     rows = db.session.execute(
         select(Outage.id, Outage.state)
         .where(
-            ((Outage.state == OutageState.ANNOUNCED) & Outage.notices_recorded_at.is_(None))
+            (
+                (Outage.state == OutageState.ANNOUNCED)
+                & Outage.notices_recorded_at.is_(None)
+                & (Outage.created_at <= before)
+            )
             | (
                 (Outage.state == OutageState.RESTORED)
                 & Outage.restored_notices_recorded_at.is_(None)
-                & Outage.notices_recorded_at.is_not(None)
+                & (Outage.closed_at <= before)
             )
         )
         .order_by(Outage.id)
         .limit(PENDING_PER_SWEEP)
     ).all()
     db.session.rollback()
-    recorded = 0
+    connection = get_queue(MAINTENANCE_QUEUE).connection
+    queued = 0
     for outage_id, state in rows:
         kind = NoticeKind.NOTICE if state == OutageState.ANNOUNCED else NoticeKind.RESTORED
-        recorded += record_notices(outage_id, kind)
-    return {"outage_notices": recorded}
+        try:
+            status = Job.fetch(job_id(outage_id, kind), connection=connection).get_status()
+        except NoSuchJobError:
+            status = None
+        if status not in _LIVE_JOB_STATUSES and start_recording(outage_id, kind):
+            queued += 1
+    if queued:
+        log.info("outages: queued again the notices of %d outage(s)", queued)
+    return {"outage_notices_requeued": queued}

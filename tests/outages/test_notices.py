@@ -12,6 +12,7 @@ from callqueue.sweep import sweep
 from core.extensions import db
 from core.models import OutboundMessage, utcnow
 from core.models.outages import NoticeKind, Outage, OutageNotice, OutageState
+from core.redis_client import redis_client
 from outages.notices import record_notices
 from outages.records import close_outage
 from tests.conftest import run_jobs
@@ -86,9 +87,23 @@ def test_recording_again_sends_nobody_a_second_notice(app, feeders):
         db.session.execute(update(Outage).values(notices_recorded_at=None))
         db.session.commit()
         assert record_notices(outage_id) == 0
-        assert sweep()["outage_notices"] == 0
     run_jobs(app)
     assert len(messages(app, "outage_unplanned")) == len(ON_FEEDER)
+
+
+def test_notices_whose_job_redis_lost_are_queued_again_by_the_sweeper(make_app):
+    app = make_app(RECONCILE_AFTER_SECONDS=0)
+    seed_feeder(app, FEEDER, 40)
+    record(app, new_outage())
+    with app.app_context():
+        redis_client().flushdb()  # Redis restarted without its data: the job is gone
+        assert sweep()["outage_notices_requeued"] == 1
+        assert sweep()["outage_notices_requeued"] == 0  # queued already, not twice
+    drain(app)
+    sent = messages(app, "outage_unplanned")
+    assert len(sent) == len(ON_FEEDER) and {m.status for m in sent} == {"sent"}
+    with app.app_context():
+        assert sweep()["outage_notices_requeued"] == 0  # all recorded: nothing left to do
 
 
 def test_a_planned_outage_waits_for_calling_hours(make_app):
