@@ -13,6 +13,7 @@ import callqueue
 import connections
 import ivr
 import meters
+import outages
 import payments
 import telephony
 import voice_prompts
@@ -71,6 +72,7 @@ def register_blueprints(app: Flask) -> None:
     ivr.init_app(app)
     callcenter.init_app(app)
     payments.init_app(app)
+    outages.init_app(app)
     # The providers' and the gateway's webhooks are timed; the console and /healthz are not.
     metrics.init_app(app, webhooks=["ivr", "sms", "voice", "bridge", "announce", "payments"])
 

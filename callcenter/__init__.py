@@ -16,6 +16,7 @@ def init_app(app: Flask) -> None:
     from callcenter.cli import users_cli
     from callcenter.connections_views import connections_bp
     from callcenter.dashboard_views import dashboard_bp
+    from callcenter.outages_views import outages_bp
     from callcenter.payments_views import payments_console_bp
     from callcenter.queue import release_stale_claims
     from callcenter.security import guard, keep_to_field_work, load_session_user
@@ -54,6 +55,7 @@ def init_app(app: Flask) -> None:
         dashboard_bp,
         payments_console_bp,
         connections_bp,
+        outages_bp,
     ):
         guard(app, blueprint)
         app.register_blueprint(blueprint)

@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 import tomllib
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from flask import current_app
 from rq import Retry
-from sqlalchemy import bindparam, text, update
+from sqlalchemy import bindparam, insert, text, update
 from sqlalchemy.orm import Session
 
 from callqueue.context import app_job
@@ -246,3 +246,33 @@ def _finish(message: OutboundMessage, status: MessageStatus, *, error: str | Non
 def _status_callback_url() -> str | None:
     # Without a public URL the provider could not reach us: ask for no reports.
     return webhook_url("sms.sms_status") if current_app.config["PUBLIC_BASE_URL"] else None
+
+
+def record_messages(
+    session: Session, prepared: list[dict[str, Any]], *, not_before: datetime | None = None
+) -> list[int]:
+    """Record many prepared SMS (``prepare_message``) in the caller's transaction; return ids.
+
+    For bulk notices (an outage to a whole feeder): one multi-row INSERT instead of one
+    statement a message, ids in the order given. Nothing stops one number getting a
+    template twice here; callers keep their own unique record of whom they told. The relay
+    queues each message once ``not_before`` (default: at once) has come.
+    """
+    if not prepared:
+        return []
+    rows = [
+        {
+            "recipient": each["recipient"],
+            "template": each["template"],
+            "language": each["language"],
+            "body": each["body"],
+            "dlt_template_id": each["dlt_template_id"],
+            "status": MessageStatus.QUEUED,
+            "attempts": 0,
+            "created_at": each["now"],
+            "next_attempt_at": not_before or each["now"],
+        }
+        for each in prepared
+    ]
+    statement = insert(OutboundMessage).returning(OutboundMessage.id, sort_by_parameter_order=True)
+    return list(session.scalars(statement, rows))

@@ -194,6 +194,14 @@ class Settings:
     # Compensation owed to the consumer per day of delay, in rupees (the state commission's).
     CONNECTION_COMPENSATION_PER_DAY: str = "50"
 
+    # Outage notices (outages/): numbers recorded per write transaction, whether consumers
+    # get an SMS when supply is restored, days closed outages stay listed, and how often
+    # the console's outage page refreshes its list (seconds).
+    OUTAGE_NOTICE_BATCH: int = 1000
+    OUTAGE_RESTORED_SMS: bool = True
+    OUTAGE_RECENT_DAYS: int = 7
+    OUTAGE_REFRESH_SECONDS: int = 30
+
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
         """Read each setting from ``config``, as its declared type."""

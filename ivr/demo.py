@@ -37,6 +37,8 @@ DISCONNECTED_EVERY = 20
 
 DEMO_METER_PREFIX = "SM"
 """Demo smart and prepaid meters are known to the head-end as SM and nine digits."""
+CONSUMERS_PER_FEEDER = 500
+"""Demo consumer n is on feeder F0001 + n // 500, in area "Ward <feeder's group of 4>"."""
 
 FIRST_NAMES = ("Ramesh", "Sunita", "Aarti", "Mohan", "Kavita", "Suresh", "Pooja", "Vijay")
 LAST_NAMES = ("Sahu", "Verma", "Yadav", "Patel", "Sharma", "Netam", "Kumar", "Singh")
@@ -57,6 +59,11 @@ def demo_account_number(n: int, length: int) -> str:
     return "9" + str(n).zfill(length - 1)
 
 
+def demo_feeder(n: int) -> str:
+    """Return the feeder demo consumer ``n`` is supplied from."""
+    return f"F{n // CONSUMERS_PER_FEEDER + 1:04d}"
+
+
 def demo_phone(n: int) -> str:
     """Return demo consumer ``n``'s mobile number."""
     return f"{DEMO_PHONE_PREFIX}{n:08d}"
@@ -69,9 +76,19 @@ def add_consumer(
     *,
     name: str = "Demo Consumer",
     supply_status: str = "active",
+    feeder: str | None = None,
+    area: str | None = None,
+    language: str = "hi",
 ) -> ConsumerAccount:
     """Add one account with its linked numbers and bills to the session (tests, fixtures)."""
-    account = ConsumerAccount(account_number=account_number, name=name, supply_status=supply_status)
+    account = ConsumerAccount(
+        account_number=account_number,
+        name=name,
+        supply_status=supply_status,
+        feeder=feeder,
+        area=area,
+        language=language,
+    )
     db.session.add(account)
     db.session.flush()
     db.session.add_all(LinkedNumber(phone=phone, account_id=account.id) for phone in phones)
@@ -132,6 +149,8 @@ def _account_row(
         "language": "hi" if n % 4 else "en",
         "created_at": now,
         **_meter(n),
+        "feeder": demo_feeder(n),
+        "area": f"Ward {n // (4 * CONSUMERS_PER_FEEDER) + 1}",
     }
 
 

@@ -56,6 +56,7 @@ from ivr.accounts import (
     linked_to_someone_else,
 )
 from meters.status import awaiting_reconnection
+from outages.records import outage_prompts
 from telephony.inbound import (
     call_report,
     call_script,
@@ -347,6 +348,8 @@ def language_answer() -> Response:
         return _retry("voice.voice", "invalid_key" if keys else "no_input")
     script = call_script()
     speak(script, "welcome", chosen)
+    for said in outage_prompts(_caller_phone()):  # a current outage where the caller lives
+        speak(script, said.key, chosen, **said.values)
     script.redirect(_url("voice.menu", lang=chosen))
     return script.response()
 
@@ -726,7 +729,11 @@ def fault() -> Response:
     """Ask the caller to confirm a supply fault report."""
     lang = _lang()
     script, gather = _gather("voice.fault_answer", lang, _attempt())
-    speak(gather, "fault_confirm", lang)
+    # A known outage is said first; 1 still records a fault that is the caller's own.
+    known = outage_prompts(_caller_phone())
+    for said in known:
+        speak(gather, said.key, lang, **said.values)
+    speak(gather, "fault_known_outage" if known else "fault_confirm", lang)
     return script.response()
 
 

@@ -10,6 +10,7 @@
 - ``meters``: reconnection orders of smart and prepaid meters.
 - ``payments``: payment links, payments received, gateway webhook events handled.
 - ``connections``: the connection clock of a paid application, and its stages.
+- ``outages``: outages on a feeder or in an area, and the SMS notices about them.
 """
 
 # Every module is imported so that its tables are in the metadata migrations compare with.
@@ -21,6 +22,7 @@ from core.models import (  # noqa: F401
     console,
     consumers,
     meters,
+    outages,
     payments,
 )
 from core.models.calls import (

@@ -39,6 +39,10 @@ class ConsumerAccount(db.Model):
         String(10), default="postpaid", server_default="postpaid"
     )
     head_end_meter_id: Mapped[str | None] = mapped_column(String(40))
+    # Where the supply comes from, for outage notices (outages/): the 11 kV feeder's code
+    # and the area (town, village, zone) as the DISCOM names them.
+    feeder: Mapped[str | None] = mapped_column(String(40), index=True)
+    area: Mapped[str | None] = mapped_column(String(80), index=True)
 
 
 class LinkedNumber(db.Model):

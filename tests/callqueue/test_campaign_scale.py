@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from callqueue.campaigns import campaign_recorded, create_campaign
 from core.extensions import db
 from core.models import MissedCall
 from core.models.campaigns import Campaign, CampaignCall, CampaignKind
-from tests.conftest import post_webhook
+from tests.support.missed_calls import missed_calls_while
 
 ROOT = Path(__file__).resolve().parents[2]
 CONSUMERS = 100_000
@@ -52,26 +51,10 @@ def test_missed_calls_are_answered_promptly_while_a_large_campaign_is_recorded(a
         stderr=subprocess.PIPE,
         text=True,
     )
-    waits_while_recording: list[float] = []
-    n = 0
-    try:
-        while creator.poll() is None:
-            n += 1
-            params = {"CallSid": f"CA{n:032x}", "From": f"+9198{n:08d}", "To": "+911800180000"}
-            started = time.perf_counter()
-            response = post_webhook(client, "/ivr/missed-call", params)
-            waited = time.perf_counter() - started
-            assert response.status_code == 200
-            if _recording(app):
-                waits_while_recording.append(waited)
-            time.sleep(0.01)
-        output, errors = creator.communicate()
-    finally:
-        if creator.poll() is None:
-            creator.kill()
-            creator.wait()
-    assert creator.returncode == 0, errors
-    assert int(output.split()[-1]) == CONSUMERS
+    load = missed_calls_while(client, app, creator, _recording)
+    waits_while_recording, n = load.waits, load.calls
+    assert load.returncode == 0, load.errors
+    assert int(load.output.split()[-1]) == CONSUMERS
     assert len(waits_while_recording) >= 10, "the campaign was recorded before it was measured"
     assert max(waits_while_recording) < LONGEST_WAIT_SECONDS, (
         f"a missed call waited {max(waits_while_recording):.2f} s "

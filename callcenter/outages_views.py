@@ -1,0 +1,237 @@
+"""The supervisors' outage page: record an outage, move its restoration time, close it.
+
+Logic and records are the ``outages`` package's; this module turns forms into its calls.
+Kept in the console (not a blueprint of ``outages``) so that the console's login, session
+lifetimes, security headers and navigation cover it as they cover every console page.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import (
+    DateTimeLocalField,
+    HiddenField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
+
+from core.config import settings
+from core.extensions import login_manager
+from core.models import Role, utcnow
+from core.models.outages import OutageKind, OutageState
+from outages import records
+from outages.exceptions import OutageError
+from outages.spoken import REASON_LABELS
+
+outages_bp = Blueprint("outages", __name__, url_prefix="/console/outages")
+
+TIME_FORMAT = "%Y-%m-%dT%H:%M"
+"""What an ``<input type=datetime-local>`` sends."""
+
+
+@outages_bp.before_request
+def _require_supervisor() -> Any:
+    """Let only supervisors and admins in; an operator gets 403."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not current_user.may(Role.SUPERVISOR):
+        message = "Outages are recorded by supervisors; your account may not open this page."
+        return render_template("console/refused.html", message=message), 403
+    return None
+
+
+@outages_bp.errorhandler(OutageError)
+def _refused(error: OutageError) -> tuple[str, int]:
+    """Explain an outage that cannot be changed (closed already, not found)."""
+    return render_template("console/refused.html", message=str(error)), error.status
+
+
+class OutageForm(FlaskForm):
+    """A new outage."""
+
+    kind = RadioField(
+        "Outage",
+        choices=[
+            SelectChoice(OutageKind.UNPLANNED.value, "Unplanned (a fault): SMS at once"),
+            SelectChoice(
+                OutageKind.PLANNED.value, "Planned (maintenance): SMS inside calling hours"
+            ),
+        ],
+        validators=[InputRequired(message="Choose planned or unplanned.")],
+    )
+    scope = RadioField(
+        "Where",
+        choices=[SelectChoice("feeder", "Feeder"), SelectChoice("area", "Area")],
+        default="feeder",
+        validators=[InputRequired(message="Choose feeder or area.")],
+    )
+    place = StringField(
+        "Feeder code or area name",
+        validators=[
+            DataRequired(message="Give the feeder code or the area the outage is in."),
+            Length(max=80, message="A feeder code or area name is at most 80 characters."),
+        ],
+    )
+    starts_at = DateTimeLocalField(
+        "Starts (empty: now)", format=TIME_FORMAT, validators=[Optional()]
+    )
+    expected_restoration_at = DateTimeLocalField(
+        "Expected restoration",
+        format=TIME_FORMAT,
+        validators=[InputRequired(message="Give the expected restoration time.")],
+    )
+    reason_code = SelectField(
+        "Reason (said in the SMS)",
+        choices=[SelectChoice(code, label) for code, label in REASON_LABELS.items()],
+        validators=[InputRequired(message="Choose a reason.")],
+    )
+    reason_note = TextAreaField(
+        "Note for the console (not sent)",
+        validators=[Optional(), Length(max=500, message="A note is at most 500 characters.")],
+    )
+    submission = HiddenField(
+        validators=[Regexp(r"^[0-9a-f]{32}$", message="Reload the page and send the form again.")]
+    )
+
+
+class RestorationForm(FlaskForm):
+    """A new expected restoration time."""
+
+    expected_restoration_at = DateTimeLocalField(
+        "New expected restoration",
+        format=TIME_FORMAT,
+        validators=[InputRequired(message="Give the new expected restoration time.")],
+    )
+
+
+class CloseForm(FlaskForm):
+    """Close an outage as restored or cancelled."""
+
+    state = RadioField(
+        "Close as",
+        choices=[
+            SelectChoice(OutageState.RESTORED.value, "Restored"),
+            SelectChoice(OutageState.CANCELLED.value, "Cancelled"),
+        ],
+        validators=[InputRequired(message="Choose restored or cancelled.")],
+    )
+
+
+def _zone() -> ZoneInfo:
+    return settings().zone
+
+
+def _utc(local: datetime) -> datetime:
+    """Read a time typed in the call centre's zone."""
+    return local.replace(tzinfo=_zone()).astimezone(utcnow().tzinfo)
+
+
+def _page(form: OutageForm | None = None, status: int = 200) -> tuple[str, int]:
+    if form is None:
+        form = OutageForm()
+    if not form.submission.data:
+        form.submission.data = secrets.token_hex(16)
+    return (
+        render_template(
+            "console/outages.html",
+            form=form,
+            rows=records.listed_outages(),
+            feeders=records.known_places("feeder"),
+            areas=records.known_places("area"),
+            restoration_form=RestorationForm(),
+            close_form=CloseForm(),
+            refresh_seconds=int(current_app.config["OUTAGE_REFRESH_SECONDS"]),
+        ),
+        status,
+    )
+
+
+@outages_bp.get("/")
+def index() -> tuple[str, int]:
+    """Show the form for a new outage, and the current and recent outages."""
+    return _page()
+
+
+@outages_bp.get("/list")
+def listing() -> str:
+    """Return the outages' rows for the page to refresh itself."""
+    return render_template(
+        "console/outages_rows.html",
+        rows=records.listed_outages(),
+        restoration_form=RestorationForm(),
+        close_form=CloseForm(),
+    )
+
+
+@outages_bp.post("/")
+def create() -> Response | tuple[str, int]:
+    """Record an outage; its notices start at once (planned ones wait for calling hours)."""
+    form = OutageForm()
+    if not form.validate():
+        return _page(form, 400)
+    starts_at = _utc(form.starts_at.data) if form.starts_at.data else utcnow()
+    new = records.NewOutage(
+        kind=OutageKind(form.kind.data),
+        scope=form.scope.data,
+        place=form.place.data,
+        starts_at=starts_at,
+        expected_restoration_at=_utc(form.expected_restoration_at.data),
+        reason_code=form.reason_code.data,
+        reason_note=form.reason_note.data or "",
+        submission_key=form.submission.data,
+    )
+    try:
+        outage, created = records.record_outage(new, current_user.id)
+    except OutageError as exc:
+        form.form_errors.append(str(exc))
+        return _page(form, exc.status)
+    if created:
+        flash(
+            f"Outage {outage.id} on {outage.place} recorded; its SMS notices are on their way.",
+            "info",
+        )
+    else:
+        flash(f"Outage {outage.id} was recorded already; nothing was sent twice.", "info")
+    return redirect(url_for("outages.index"), 303)
+
+
+def _invalid(form: FlaskForm) -> tuple[str, int]:
+    """Say what was wrong with a row's form; nothing was changed."""
+    problems = [error for errors in form.errors.values() for error in errors]
+    return render_template("console/refused.html", message=" ".join(problems)), 400
+
+
+@outages_bp.post("/<int:outage_id>/restoration")
+def move_restoration(outage_id: int) -> Response | tuple[str, int]:
+    """Move an outage's expected restoration time."""
+    form = RestorationForm()
+    if not form.validate():
+        return _invalid(form)
+    outage = records.update_restoration(
+        outage_id, _utc(form.expected_restoration_at.data), current_user.id
+    )
+    flash(f"Outage {outage.id}: the expected restoration is moved.", "info")
+    return redirect(url_for("outages.index"), 303)
+
+
+@outages_bp.post("/<int:outage_id>/close")
+def close(outage_id: int) -> Response | tuple[str, int]:
+    """Close an outage as restored or cancelled."""
+    form = CloseForm()
+    if not form.validate():
+        return _invalid(form)
+    outage = records.close_outage(outage_id, OutageState(form.state.data), current_user.id)
+    flash(f"Outage {outage.id} on {outage.place} closed as {outage.state}.", "info")
+    return redirect(url_for("outages.index"), 303)
