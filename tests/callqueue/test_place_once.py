@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
-from urllib.parse import urlsplit
 
-import psutil
 from sqlalchemy import select, update
 
 from callqueue.calls import job_id, place_call, recover_calls, start_call
@@ -23,7 +21,7 @@ from tests.callqueue.test_calls import OPERATOR_PHONE, add_callback, claimed_cal
 from tests.callqueue.test_campaigns import load_call, one_call_campaign, status_callback
 from tests.conftest import post_webhook
 from tests.support.processes import wait_until
-from tests.support.workers import start_worker, stop_worker
+from tests.support.workers import asking, kill_worker, start_worker, stop_worker
 
 
 def _attempt(app) -> CallAttempt:
@@ -39,24 +37,6 @@ def _call_status(client, attempt_id: int, sid: str, status: str):
     return post_webhook(client, f"/ivr/call-status?attempt_id={attempt_id}", params)
 
 
-def _asking(worker, base_url: str) -> bool:
-    """Tell whether a process of the worker has a connection open to the provider."""
-    port = urlsplit(base_url).port
-    family = [psutil.Process(worker.pid), *psutil.Process(worker.pid).children(True)]
-    return any(
-        connection.raddr and connection.raddr.port == port
-        for process in family
-        for connection in process.net_connections(kind="tcp")
-    )
-
-
-def _kill(worker) -> None:
-    family = [psutil.Process(worker.pid), *psutil.Process(worker.pid).children(True)]
-    for process in family:
-        process.kill()  # SIGKILL: worker, scheduler and the work horse mid-request
-    worker.wait(timeout=5)
-
-
 def test_a_worker_killed_while_the_provider_takes_a_call_never_rings_the_operator_twice(
     make_app, app_config, twilio_api, tmp_path
 ):
@@ -69,8 +49,8 @@ def test_a_worker_killed_while_the_provider_takes_a_call_never_rings_the_operato
         with app.app_context():
             attempt_id = start_call(callback_id, operator_id)
         wait_until(lambda: _attempt(app).status == "placing", timeout=10)
-        wait_until(lambda: _asking(worker, twilio_api.base_url), timeout=10)
-        _kill(worker)
+        wait_until(lambda: asking(worker, twilio_api.base_url), timeout=10)
+        kill_worker(worker)
     finally:
         stop_worker(worker)
     # The provider placed it anyway: the operator's phone rang.
