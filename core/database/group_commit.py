@@ -2,10 +2,10 @@
 
 What it is for: a missed call is a handful of small writes (screen the number, record the
 call, open or join a callback, record the SMS). On SQLite every commit is a turn at the
-one writer and a sync of the write-ahead log; under load most of a webhook's time went to
-waiting for that turn. ``write_in_group`` lets the threads that want to write at the same
-moment take one turn and one commit between them, each piece of work in a savepoint of its
-own only when one fails. A background thread checkpoints the log off the writer's turn.
+one writer, and under load webhooks queue for it, one commit each. ``write_in_group``
+lets the threads that want to write at the same moment take one turn and one commit
+between them, each piece of work in a savepoint of its own only when one fails. A
+background thread checkpoints the log off the writer's turn.
 
 Hot path: the missed-call webhook (``ivr/intake.py``, ``ivr/actions.py``) and the SMS it
 records (``callqueue/sms.py``); measured by ``make bench`` (``--only webhooks``), the

@@ -10,7 +10,7 @@ ROLLBACK round trips, the connection being in autocommit). The SQL is still SQLA
 conversion stay its business.
 
 Hot path: the missed-call webhook's three statements (``ivr/intake.py``) and the SMS it
-records (``callqueue/sms.py``), measured by ``make bench --only webhooks``; the IVR's bill
+records (``callqueue/sms.py``), measured by ``python -m bench --only webhooks``; the IVR's bill
 lookup (``PreparedRead`` in ``ivr/accounts.py``), measured by ``bench/ivr.py``.
 
 What it costs to remove: run the same ``text()`` statements through ``session.execute``
