@@ -43,7 +43,7 @@ def test_a_worker_killed_while_the_provider_takes_a_call_never_rings_the_operato
     config = {**app_config, "RECONCILE_AFTER_SECONDS": 0}
     app = make_app(**config)
     callback_id, operator_id = claimed_callback(app)
-    twilio_api.delay(5)  # a slow provider: the worker dies while it places the call
+    twilio_api.delay(3)  # a slow provider: the worker dies while it places the call
     worker = start_worker(config, tmp_path / "first.log")
     try:
         with app.app_context():
@@ -66,7 +66,7 @@ def test_a_worker_killed_while_the_provider_takes_a_call_never_rings_the_operato
         with app.app_context():
             get_queue(CALLS_QUEUE).remove(job_id(attempt_id))
             assert enqueue(CALLS_QUEUE, place_call, attempt_id, job_id=job_id(attempt_id))
-        wait_until(lambda: get_queue_count(app) == 0, timeout=10)
+        wait_until(lambda: _queued_calls(app) == 0, timeout=10)
         time.sleep(1)
     finally:
         stop_worker(second)
@@ -92,7 +92,7 @@ def test_a_worker_killed_while_the_provider_takes_a_call_never_rings_the_operato
     assert (callback.status, callback.attempts) == ("pending", 0)
 
 
-def get_queue_count(app) -> int:
+def _queued_calls(app) -> int:
     with app.app_context():
         return get_queue(CALLS_QUEUE).count
 
