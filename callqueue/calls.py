@@ -4,6 +4,13 @@
 operator first; ``ivr.bridge`` then dials the consumer. What the provider reports back (the
 Dial action and the status callbacks) arrives through ``record_dial_outcome`` and
 ``record_call_status``; each attempt's result is applied to its callback exactly once.
+
+A call is placed at most once per attempt. When the provider may have taken the request
+without our hearing its answer (a read timeout, a worker that died while placing), the
+attempt is not placed again: the sweep (``recover_calls``) asks the provider what it took,
+and where the provider cannot tell, the attempt is recorded ``unknown`` and the callback
+goes back to its operator, who knows whether their phone rang. Status callbacks name the
+attempt in their URL, so a late one still settles an attempt whose call id we never heard.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ from core.phone import mask
 from core.redis_client import redis_client
 from telephony import provider, webhook_url
 from telephony.exceptions import TelephonyError
+from telephony.outbound import Receipt
 
 log = logging.getLogger("sampark.calls")
 
@@ -57,7 +65,18 @@ UNANSWERED_DIAL_STATUSES = frozenset({"busy", "no-answer", "failed", "canceled"}
 AUDIT_ENTITY = "callback"
 
 STUCK_PLACING_AFTER = timedelta(minutes=5)
-"""An attempt a worker has been placing this long belongs to a worker that died."""
+"""An attempt a worker has been placing this long belongs to a worker that died, or to a
+provider that never answered (a read timeout): the sweep asks the provider what it took."""
+
+CLOCK_SKEW = timedelta(minutes=1)
+"""How far the provider's clock may be behind ours when asking it which calls it took."""
+
+MAY_HAVE_RUNG_NOTE = (
+    "the provider may have placed the call (the operator's phone may have rung) and cannot "
+    "tell us: it is not placed again; the callback is back with its operator, who calls "
+    "again or records what happened"
+)
+"""Why an attempt is ``unknown``, kept on its record."""
 
 _LIVE_JOB_STATUSES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 
@@ -241,7 +260,7 @@ def place_call(attempt_id: int) -> str:
                 operator.phone,
                 callback.phone,
                 caller_id=config["CALLER_ID"],
-                status_callback=webhook_url("ivr.call_status"),
+                status_callback=_status_callback(attempt_id),
                 record=recording_on(),
                 timeout=dial_timeout(),
             )
@@ -250,9 +269,19 @@ def place_call(attempt_id: int) -> str:
                 operator.phone,
                 caller_id=config["CALLER_ID"],
                 answer_url=webhook_url("bridge.answer", attempt_id=attempt_id),
-                status_callback=webhook_url("ivr.call_status"),
+                status_callback=_status_callback(attempt_id),
             )
     except TelephonyError as exc:
+        if exc.may_have_been_taken:
+            # Placing it again could ring the operator twice: it stays "placing" and the
+            # sweep asks the provider what it took (recover_calls).
+            _note_unanswered(attempt_id, str(exc))
+            log.error(
+                "call attempt %s: the provider did not answer and may have placed the call; "
+                "not placed again",
+                attempt_id,
+            )
+            return "unanswered"
         log.warning("call attempt %s: provider refused the call: %s", attempt_id, exc)
         _end_unplaced(attempt_id, str(exc), now)
         return "not placed"
@@ -260,11 +289,25 @@ def place_call(attempt_id: int) -> str:
         attempt = session.get(CallAttempt, attempt_id, with_for_update=True)
         assert attempt is not None
         attempt.provider = receipt.provider
-        attempt.call_sid = receipt.sid
+        if attempt.call_sid is None:  # else a status callback named it first: the same call
+            attempt.call_sid = receipt.sid
         attempt.placed_at = now
         _advance(attempt, receipt.status, now)
     log.info("call attempt %s: ringing operator %s", attempt_id, mask(operator.phone))
     return "placed"
+
+
+def _status_callback(attempt_id: int) -> str:
+    # Naming the attempt lets a report settle it even when we never heard the call's id.
+    return webhook_url("ivr.call_status", attempt_id=attempt_id)
+
+
+def _note_unanswered(attempt_id: int, reason: str) -> None:
+    session = db.session
+    with write_transaction(session):
+        attempt = session.get(CallAttempt, attempt_id, with_for_update=True)
+        if attempt is not None and attempt.status == AttemptStatus.PLACING:
+            attempt.error = f"{reason}: the provider may have placed it; asked before any retry"
 
 
 def _end_unplaced(attempt_id: int, reason: str, now: datetime) -> None:
@@ -281,10 +324,12 @@ def _end_unplaced(attempt_id: int, reason: str, now: datetime) -> None:
 
 
 def recover_calls(*, now: datetime | None = None) -> int:
-    """Queue again attempts whose job Redis lost; fail those a dead worker held; return how many.
+    """Queue again attempts whose job Redis lost; settle those left placing; return how many.
 
     For the sweep: start_call records the attempt before it queues the job, so a crash or a
-    Redis restart in between leaves the callback "calling" with nobody ringing.
+    Redis restart in between leaves the callback "calling" with nobody ringing. An attempt
+    left "placing" (its worker died, or the provider never answered) may have rung the
+    operator: the provider is asked what it took (``settle_placement``), never told again.
     """
     now = now or utcnow()
     session = db.session
@@ -316,13 +361,74 @@ def recover_calls(*, now: datetime | None = None) -> int:
         if enqueue(CALLS_QUEUE, place_call, attempt_id, job_id=job_id(attempt_id)):
             recovered += 1
     for attempt_id in stuck:
-        # Whether the provider took the call is unknown; the callback goes back to the queue,
-        # and should the operator's phone ring after all, the bridge finds nothing to connect.
-        _end_unplaced(attempt_id, "the worker placing the call was lost", now)
-        recovered += 1
+        recovered += settle_placement(attempt_id, now=now)
     if recovered:
         log.info("recovered %d call attempt(s)", recovered)
     return recovered
+
+
+def settle_placement(attempt_id: int, *, now: datetime | None = None) -> int:
+    """Ask the provider what became of an attempt left placing, and record it; 1 if settled.
+
+    The call it took is recorded on the attempt as if the worker had heard the answer; if it
+    took none, the attempt ends as not placed (the callback goes back to the queue); if it
+    cannot tell, or took more than one call to the operator's phone since, the attempt is
+    ``unknown`` and the callback goes back to its operator. 0 when the provider could not be
+    asked just now: the next sweep asks again.
+    """
+    now = now or utcnow()
+    session = db.session
+    session.rollback()
+    attempt = session.get(CallAttempt, attempt_id)
+    if attempt is None or attempt.status != AttemptStatus.PLACING:
+        return 0
+    operator = session.get(User, attempt.operator_id)
+    since = attempt.status_at - CLOCK_SKEW
+    session.rollback()
+    found: list[Receipt] | None = None
+    if operator is not None and operator.phone:
+        try:
+            found = provider().calls_placed(
+                operator.phone, caller_id=current_app.config["CALLER_ID"], since=since
+            )
+        except TelephonyError as exc:
+            log.warning("call attempt %s: could not ask the provider: %s", attempt_id, exc)
+            return 0
+    if found is not None:
+        known = set(
+            session.scalars(
+                select(CallAttempt.call_sid).where(
+                    CallAttempt.call_sid.in_([receipt.sid for receipt in found])
+                )
+            )
+        )
+        session.rollback()
+        found = [receipt for receipt in found if receipt.sid not in known]
+        if not found:
+            _end_unplaced(attempt_id, "the provider took no call for it", now)
+            log.info("call attempt %s: the provider took no call; not placed", attempt_id)
+            return 1
+    with write_transaction(session):
+        attempt = session.get(CallAttempt, attempt_id, with_for_update=True)
+        if attempt is None or attempt.status != AttemptStatus.PLACING:
+            return 0  # a status callback or the slow worker got there first
+        if found is not None and len(found) == 1:
+            receipt = found[0]
+            attempt.provider = receipt.provider
+            attempt.call_sid = receipt.sid
+            attempt.placed_at = attempt.status_at
+            _apply_status(session, attempt, receipt.status, now)
+            log.info("call attempt %s: the provider had placed it (%s)", attempt_id, receipt.status)
+            return 1
+        attempt.status = AttemptStatus.UNKNOWN
+        attempt.status_at = now
+        why = "cannot tell" if found is None else f"took {len(found)} calls to the operator"
+        attempt.error = f"the provider never answered and {why}: {MAY_HAVE_RUNG_NOTE}"
+        callback = session.get(Callback, attempt.callback_id, with_for_update=True)
+        if callback is not None and callback.status == CallbackStatus.CALLING:
+            _set_status(session, callback, CallbackStatus.CLAIMED, action="call_unknown")
+    log.warning("call attempt %s: may have rung the operator; left to them", attempt_id)
+    return 1
 
 
 # -- what the provider reports ------------------------------------------------------------
@@ -332,32 +438,53 @@ def record_call_status(
     call_sid: str,
     status: str,
     *,
+    attempt_id: int | None = None,
     duration: int | None = None,
     recording_url: str | None = None,
     now: datetime | None = None,
 ) -> bool:
     """Record a status callback of the operator's leg; return False for an unknown call.
 
-    Idempotent, and an older status arriving late never moves an attempt back.
+    ``attempt_id`` is the attempt the callback's URL names: the call is recorded on it
+    when we never heard its id (the provider's answer to placing it was lost). Idempotent,
+    and an older status arriving late never moves an attempt back.
     """
     now = now or utcnow()
     session = db.session
     with write_transaction(session):
-        attempt = session.scalars(
-            select(CallAttempt).where(CallAttempt.call_sid == call_sid).with_for_update()
-        ).first()
+        attempt = _attempt_of_call(session, call_sid, attempt_id)
         if attempt is None:
             return False
-        _advance(attempt, status, now)
         if duration is not None and attempt.duration is None:
             attempt.duration = duration
         if recording_url and not attempt.recording_url:
             attempt.recording_url = recording_url[:500]
-        if status in FINAL_ATTEMPT_STATUSES and attempt.settled_at is None:
-            outcome = _outcome_of_ended_leg(attempt, status)
-            if outcome is not None:
-                _settle(session, attempt, outcome, now)
+        _apply_status(session, attempt, status, now)
     return True
+
+
+def _attempt_of_call(session: Session, call_sid: str, attempt_id: int | None) -> CallAttempt | None:
+    """Return the attempt of a call, locked; the one named, if its call's id was never heard."""
+    attempt = session.scalars(
+        select(CallAttempt).where(CallAttempt.call_sid == call_sid).with_for_update()
+    ).first()
+    if attempt is None and attempt_id is not None:
+        named = session.get(CallAttempt, attempt_id, with_for_update=True)
+        if named is not None and named.call_sid is None:
+            named.call_sid = call_sid
+            named.provider = named.provider or provider().name
+            attempt = named
+            log.info("call attempt %s: its call named by the provider's report", attempt_id)
+    return attempt
+
+
+def _apply_status(session: Session, attempt: CallAttempt, status: str, now: datetime) -> None:
+    """Move the operator's leg to ``status``; settle the attempt if the leg ended."""
+    _advance(attempt, status, now)
+    if status in FINAL_ATTEMPT_STATUSES and attempt.settled_at is None:
+        outcome = _outcome_of_ended_leg(attempt, status)
+        if outcome is not None:
+            _settle(session, attempt, outcome, now)
 
 
 def _outcome_of_ended_leg(attempt: CallAttempt, status: str) -> AttemptOutcome | None:
@@ -437,12 +564,27 @@ def record_dial_outcome(
 
 
 def record_bridge_leg(
-    call_sid: str, dial_status: str, *, duration: int | None, recording_url: str | None
+    call_sid: str,
+    dial_status: str,
+    *,
+    attempt_id: int | None = None,
+    duration: int | None,
+    recording_url: str | None,
 ) -> bool:
-    """Record the consumer's leg of a bridge the provider made itself; False if unknown."""
-    attempt_id = db.session.scalar(select(CallAttempt.id).where(CallAttempt.call_sid == call_sid))
-    if attempt_id is None:
+    """Record the consumer's leg of a bridge the provider made itself; False if unknown.
+
+    ``attempt_id`` (from the callback's URL) is used when no attempt has the call's id yet.
+    """
+    found = db.session.scalar(select(CallAttempt.id).where(CallAttempt.call_sid == call_sid))
+    if found is None and attempt_id is not None:
+        found = db.session.scalar(
+            select(CallAttempt.id).where(
+                CallAttempt.id == attempt_id, CallAttempt.call_sid.is_(None)
+            )
+        )
+    if found is None:
         return False
+    attempt_id = found
     record_dial_outcome(attempt_id, dial_status, duration=duration, recording_url=recording_url)
     return True
 

@@ -30,6 +30,7 @@ PROGRESS_LABELS = (
     ("machine", "machine"),
     ("retrying", "busy/no-answer, to retry"),
     ("failed", "failed"),
+    ("unknown", "may have rung (provider never answered)"),
     ("done", "done"),
     ("callbacks", "callbacks asked for"),
 )
@@ -87,8 +88,10 @@ def create_command(kind: str, days: int, rate: float | None, name: str | None) -
         except CampaignError as exc:
             raise click.ClickException(str(exc)) from exc
     if not created.new:
-        unfinished = "" if campaign_recorded(created.id) else (
-            f" Its calls were not all recorded: run `flask campaign resume {created.id}`."
+        unfinished = (
+            ""
+            if campaign_recorded(created.id)
+            else (f" Its calls were not all recorded: run `flask campaign resume {created.id}`.")
         )
         click.echo(
             f"Campaign {created.id} {created.name!r} exists already with {created.calls} "

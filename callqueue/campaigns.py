@@ -488,6 +488,16 @@ def place_campaign_call(call_id: int, attempt: int) -> str:
             machine_detection=True,
         )
     except TelephonyError as exc:
+        if exc.may_have_been_taken:
+            # Retrying could ring the consumer twice: the call waits for its status
+            # callbacks, which name it, or stays unknown.
+            _mark_unknown(call_id, attempt, utcnow())
+            log.error(
+                "campaign call %s: the provider did not answer and may have placed the call; "
+                "not placed again",
+                call_id,
+            )
+            return "unanswered"
         log.warning("campaign call %s: provider refused the call: %s", call_id, exc)
         result = "failed" if isinstance(exc, PermanentTelephonyError) else "no-answer"
         _end_attempt(call_id, None, result, utcnow())
@@ -498,6 +508,22 @@ def place_campaign_call(call_id: int, attempt: int) -> str:
             call.call_sid = receipt.sid
     log.info("campaign call %s: ringing %s (attempt %d)", call_id, mask(phone), attempt)
     return "placed"
+
+
+def _mark_unknown(call_id: int, attempt: int, now: datetime) -> None:
+    with write_transaction(db.session):
+        db.session.execute(
+            update(CampaignCall)
+            .where(
+                CampaignCall.id == call_id,
+                CampaignCall.status == CampaignCallStatus.CALLING,
+                CampaignCall.attempts == attempt,
+                CampaignCall.call_sid.is_(None),
+            )
+            .values(
+                status=CampaignCallStatus.UNKNOWN, last_result="provider-timeout", updated_at=now
+            )
+        )
 
 
 # -- what the provider reports ----------------------------------------------------------
@@ -519,7 +545,7 @@ def mark_answered(call_id: int, call_sid: str, answered_by: str) -> CampaignCall
         if is_machine(answered_by):
             call.status = CampaignCallStatus.MACHINE
             call.last_result = answered_by[:24]
-        elif call.status == CampaignCallStatus.CALLING:
+        elif call.status in (CampaignCallStatus.CALLING, CampaignCallStatus.UNKNOWN):
             call.status = CampaignCallStatus.ANSWERED
             call.last_result = (answered_by or "human")[:24]
         call.updated_at = now
@@ -577,6 +603,8 @@ def _end_attempt(call_id: int, call_sid: str | None, result: str, now: datetime)
             return
         if call_sid is not None and call.call_sid not in (None, call_sid):
             return  # a report about an earlier attempt
+        if call.status == CampaignCallStatus.UNKNOWN and call.call_sid is None:
+            call.call_sid = call_sid  # the call we never heard the id of, now named
         if result == "completed":
             # A machine was recorded as such on answer; a person heard the announcement.
             call.status = CampaignCallStatus.DONE

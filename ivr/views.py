@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, request
 from sqlalchemy import update
 
 from callqueue.calls import record_bridge_leg, record_call_status
@@ -44,11 +44,14 @@ def missed_call() -> Response:
 def call_status() -> Response:
     """Record a status callback of a call we placed on its attempt; unknown calls are ignored."""
     call, report = inbound_call(), call_report()
+    # The attempt the URL names settles a call whose id its attempt never heard.
+    attempt_id = request.args.get("attempt_id", type=int)
     if call.call_sid and report.dial_status:
         # A provider that bridges calls itself reports the consumer's leg here.
         record_bridge_leg(
             call.call_sid,
             report.dial_status,
+            attempt_id=attempt_id,
             duration=report.dial_duration,
             recording_url=report.recording_url,
         )
@@ -56,6 +59,7 @@ def call_status() -> Response:
         known = record_call_status(
             call.call_sid,
             call.status,
+            attempt_id=attempt_id,
             duration=report.call_duration,
             recording_url=report.recording_url,
         )

@@ -6,6 +6,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 import requests
@@ -60,6 +61,14 @@ class Provider(Protocol):
         machine_detection: bool = False,
     ) -> Receipt: ...
 
+    def calls_placed(self, to: str, *, caller_id: str, since: datetime) -> list[Receipt] | None:
+        """Return the calls to ``to`` from ``caller_id`` the provider took since ``since``.
+
+        For a placement whose answer never came (a read timeout, a worker that died): the
+        flows ask this before placing the call again. None means the provider cannot tell.
+        """
+        ...
+
 
 class OutboxProvider:
     """Keep outgoing messages in the outbox table: nothing leaves the machine.
@@ -95,6 +104,9 @@ class OutboxProvider:
     ) -> Receipt:
         log.info("outbox: call to %s", mask(to))
         return Receipt(self.name, f"OB{uuid.uuid4().hex}", "queued")
+
+    def calls_placed(self, to: str, *, caller_id: str, since: datetime) -> list[Receipt] | None:
+        return None  # it keeps no record of the calls it acknowledged
 
 
 def post_json_api(

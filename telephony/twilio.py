@@ -10,6 +10,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 import requests
@@ -226,6 +227,10 @@ class _RebasedHttpClient(TwilioHttpClient):
         return super().request(method, url, *args, **kwargs)
 
 
+CALLS_LISTED = 50
+"""Newest calls between two numbers read when asking Twilio what it took."""
+
+
 class TwilioProvider:
     """Twilio's REST API through the official SDK."""
 
@@ -278,6 +283,15 @@ class TwilioProvider:
         with _translated_errors():
             call = self.client.calls.create(**options)
         return Receipt(self.name, call.sid, str(call.status))
+
+    def calls_placed(self, to: str, *, caller_id: str, since: datetime) -> list[Receipt] | None:
+        # Twilio filters by the numbers; the time is filtered here, on when the call was
+        # created: a call still queued has no StartTime yet to filter on. Oldest first.
+        with _translated_errors():
+            calls = self.client.calls.list(to=to, from_=caller_id, limit=CALLS_LISTED)
+        taken = [call for call in calls if call.date_created is None or call.date_created >= since]
+        taken.sort(key=lambda call: call.date_created or since)
+        return [Receipt(self.name, call.sid, str(call.status)) for call in taken]
 
 
 @contextmanager

@@ -17,6 +17,9 @@ class AttemptStatus(StrEnum):
 
     CREATED = "created"  # recorded; the job that places the call has not run yet
     PLACING = "placing"  # a worker is asking the provider to place the call
+    # The provider may have placed the call (it never answered us, or the worker died) and
+    # cannot tell us: not placed again; a status callback or a person settles it.
+    UNKNOWN = "unknown"
     QUEUED = "queued"
     INITIATED = "initiated"
     RINGING = "ringing"
@@ -42,6 +45,7 @@ FINAL_ATTEMPT_STATUSES = frozenset(
 ATTEMPT_STATUS_RANK: dict[str, int] = {
     AttemptStatus.CREATED: 0,
     AttemptStatus.PLACING: 1,
+    AttemptStatus.UNKNOWN: 1,
     AttemptStatus.QUEUED: 2,
     AttemptStatus.INITIATED: 3,
     AttemptStatus.RINGING: 4,

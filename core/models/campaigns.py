@@ -29,6 +29,9 @@ class CampaignCallStatus(StrEnum):
     MACHINE = "machine"  # an answering machine took it; a short message was left
     DONE = "done"  # a person heard the announcement and the call ended
     FAILED = "failed"  # not reached within the attempts, or the call could not be placed
+    # The provider never answered the request to place it and may have placed it: not
+    # placed again; its status callbacks (which name the call) still settle it.
+    UNKNOWN = "unknown"
 
 
 FINAL_CALL_STATUSES = frozenset(

@@ -115,7 +115,7 @@ def test_start_call_rings_the_operator_first_with_the_bridge_and_status_urls(app
     answer = urlsplit(call["Url"])
     assert (answer.scheme, answer.netloc) == ("https", urlsplit(PUBLIC_BASE_URL).netloc)
     assert answer.path == f"/ivr/bridge/{attempt_id}"
-    assert call["StatusCallback"] == f"{PUBLIC_BASE_URL}/ivr/call-status"
+    assert call["StatusCallback"] == f"{PUBLIC_BASE_URL}/ivr/call-status?attempt_id={attempt_id}"
     assert "completed" in call["StatusCallbackEvent"]
     attempt = load(app, CallAttempt, attempt_id)
     assert (attempt.callback_id, attempt.operator_id, attempt.number) == (
@@ -340,7 +340,7 @@ def test_a_call_whose_job_redis_lost_is_queued_again_by_the_recovery(app, twilio
     assert load(app, CallAttempt, attempt_id).call_sid == call["sid"]
 
 
-def test_a_call_held_by_a_dead_worker_is_failed_and_the_callback_requeued(app, twilio_api):
+def test_a_call_held_by_a_dead_worker_that_the_provider_never_took_is_requeued(app, twilio_api):
     callback_id, operator_id = claimed_callback(app)
     with app.app_context():
         attempt_id = start_call(callback_id, operator_id)
@@ -354,5 +354,7 @@ def test_a_call_held_by_a_dead_worker_is_failed_and_the_callback_requeued(app, t
 
     attempt = load(app, CallAttempt, attempt_id)
     assert (attempt.status, attempt.outcome) == ("failed", "not_placed")
+    assert attempt.error == "the provider took no call for it"  # Twilio was asked
+    assert [(r.method, r.query["To"]) for r in twilio_api.requests] == [("GET", [OPERATOR_PHONE])]
     callback = load(app, Callback, callback_id)
     assert (callback.status, callback.claimed_by_id, callback.attempts) == ("pending", None, 0)

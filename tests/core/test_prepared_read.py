@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import gc
+import os
+import subprocess
+import sys
 import threading
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Boolean, Date, Integer, String, text
 from sqlalchemy.exc import DBAPIError
 
-from core.database import PreparedRead, _reader_connection
+from core.database import PreparedRead
+from core.database.prepared import _reader_connection
 from core.extensions import db
 from core.models.consumers import MONEY
 from ivr.demo import add_consumer
@@ -177,3 +182,36 @@ def test_a_thread_that_ends_closes_its_reading_connection(app):
             with pytest.raises(Exception, match="(?i)closed"):
                 connection.cursor().execute("SELECT 1")
         assert query.all(engine, {}) == [(1,)]  # this thread's own is still open
+
+
+A_TEST_THAT_READS_ON_THE_MAIN_THREAD = """
+from sqlalchemy import Integer, text
+
+from app import create_app
+from core.database import PreparedRead
+from core.extensions import db
+
+
+def test_read_on_the_main_thread():
+    app = create_app()
+    with app.app_context():
+        assert PreparedRead(text("SELECT 1 AS one"), one=Integer).all(db.engine, {}) == [(1,)]
+"""
+
+
+def test_a_process_that_read_on_its_main_thread_exits_quietly(tmp_path):
+    # The main thread's reading connection is closed at interpreter exit, after a module
+    # kept alive to the end (pytest keeps them so) has had its globals set to None: no
+    # "Exception ignored" on the way out.
+    test_file = tmp_path / "test_reads.py"
+    test_file.write_text(A_TEST_THAT_READS_ON_THE_MAIN_THREAD)
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp_path / 'exit.db'}"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test_file)],
+        cwd=Path(__file__).resolve().parents[2],
+        env={**os.environ, "DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout
+    assert "Exception ignored" not in done.stderr, done.stderr

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import psutil
 
@@ -60,3 +61,22 @@ def stop_worker(process: subprocess.Popen[bytes], timeout: float = 15) -> int:
         except psutil.NoSuchProcess:
             pass
     return code
+
+
+def asking(worker: subprocess.Popen[bytes], base_url: str) -> bool:
+    """Tell whether a process of the worker has a connection open to the server at ``base_url``."""
+    port = urlsplit(base_url).port
+    family = [psutil.Process(worker.pid), *psutil.Process(worker.pid).children(recursive=True)]
+    return any(
+        connection.raddr and connection.raddr.port == port
+        for process in family
+        for connection in process.net_connections(kind="tcp")
+    )
+
+
+def kill_worker(worker: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the worker, its scheduler and its work horse at once, as a crash would."""
+    family = [psutil.Process(worker.pid), *psutil.Process(worker.pid).children(recursive=True)]
+    for process in family:
+        process.kill()
+    worker.wait(timeout=5)
