@@ -14,6 +14,7 @@ def init_app(app: Flask) -> None:
     from callcenter.applications_views import applications_bp
     from callcenter.cli import users_cli
     from callcenter.dashboard_views import dashboard_bp
+    from callcenter.floor_views import floor_bp
     from callcenter.queue import release_stale_claims
     from callcenter.security import guard, load_session_user
     from callcenter.views import console_bp
@@ -44,7 +45,7 @@ def init_app(app: Flask) -> None:
         )
         return render_template("console/refused.html", message=message), 400
 
-    for blueprint in (console_bp, applications_bp, dashboard_bp):
+    for blueprint in (console_bp, applications_bp, dashboard_bp, floor_bp):
         guard(app, blueprint)
         app.register_blueprint(blueprint)
     app.cli.add_command(users_cli)

@@ -98,6 +98,11 @@ DEFAULTS: dict[str, Any] = {
     # and how log lines are written ("text", or "json": one JSON object a line).
     "METRICS_TOKEN": "",
     "LOG_FORMAT": "text",
+    # The operator floor: seconds of after-call work after an outcome is recorded before
+    # take-next offers the operator another callback ("Ready" ends it sooner), and how
+    # often the supervisors' wallboard and campaigns page refresh themselves.
+    "AFTER_CALL_WORK_SECONDS": 60,
+    "WALLBOARD_REFRESH_SECONDS": 10,
 }
 
 # Settings that arrive as text from the environment but are used as numbers or flags.
@@ -126,6 +131,8 @@ _INTEGERS = {
     "IVR_FAULT_REPEAT_HOURS",
     "CAMPAIGN_MAX_ATTEMPTS",
     "CAMPAIGN_RETRY_MINUTES",
+    "AFTER_CALL_WORK_SECONDS",
+    "WALLBOARD_REFRESH_SECONDS",
 }
 _FLAGS = {"TELEPHONY_VALIDATE_SIGNATURES", "CALL_RECORDING"}
 _FALSE_WORDS = {"0", "false", "no", "off", ""}

@@ -33,7 +33,7 @@ from werkzeug.wrappers import Response as WsgiResponse
 
 from telephony.exceptions import PermanentTelephonyError, TransientTelephonyError
 from telephony.inbound import WebhookDialect
-from telephony.outbound import Receipt, post_json_api
+from telephony.outbound import Receipt, Recording, fetch_media, post_json_api
 from telephony.records import (
     CALL_STATUSES,
     MESSAGE_STATUSES,
@@ -57,6 +57,12 @@ from telephony.script import (
 from telephony.xml import Attributes, Element
 
 EXOTEL_API_BASE_URL = "https://api.exotel.com"
+
+EXOTEL_RECORDING_HOSTS = (
+    "https://recordings.exotel.com",
+    "https://s3-ap-southeast-1.amazonaws.com",
+)
+"""Where Exotel's ``RecordingUrl`` points (its own host; older accounts' S3 bucket)."""
 
 PATH_PREFIX = "/exotel/"
 """Exotel's webhooks arrive under ``/exotel/<token>/``; the rest of the path is the app's."""
@@ -265,6 +271,7 @@ class ExotelProvider:
         self.dlt_entity_id = dlt_entity_id
         base_url = (api_base_url or EXOTEL_API_BASE_URL).rstrip("/")
         self.account_url = f"{base_url}/v1/Accounts/{sid}"
+        self.media_hosts = (base_url, *EXOTEL_RECORDING_HOSTS)
         self.session = requests.Session()
         self.session.auth = (api_key, api_token)
 
@@ -332,6 +339,12 @@ class ExotelProvider:
         if not answer.get("Sid"):
             raise TransientTelephonyError("Exotel connected the call but named no Sid")
         return Receipt(self.name, str(answer["Sid"]), "queued")
+
+    def fetch_recording(self, url: str) -> Recording:
+        """Fetch a call's ``RecordingUrl`` with the API key and token."""
+        return fetch_media(
+            self.session, url, provider_title="Exotel", allowed_hosts=self.media_hosts
+        )
 
     def _post(self, resource: str, form: dict[str, str]) -> dict[str, Any]:
         return post_json_api(

@@ -7,6 +7,7 @@
 - ``console``: callback claims and the audit trail.
 - ``attempts``: outbound calls placed to bridge operators and consumers.
 - ``applications``: applications filled for consumers, and their demand notes.
+- ``floor``: operators' states between calls (after-call work, away).
 """
 
 # Every module is imported so that its tables are in the metadata migrations compare with.
@@ -22,6 +23,7 @@ from core.models.calls import (
     MissedCallOutcome,
     OutboundMessage,
 )
+from core.models.floor import OperatorState, OperatorStatus
 from core.models.types import PHONE, UTCDateTime, utcnow
 from core.models.users import Role, User
 
@@ -35,6 +37,8 @@ __all__ = [
     "MessageStatus",
     "MissedCall",
     "MissedCallOutcome",
+    "OperatorState",
+    "OperatorStatus",
     "OutboundMessage",
     "Role",
     "User",

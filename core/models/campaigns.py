@@ -29,10 +29,17 @@ class CampaignCallStatus(StrEnum):
     MACHINE = "machine"  # an answering machine took it; a short message was left
     DONE = "done"  # a person heard the announcement and the call ended
     FAILED = "failed"  # not reached within the attempts, or the call could not be placed
+    PAUSED = "paused"  # waiting, held back by a supervisor until the campaign is resumed
+    CANCELLED = "cancelled"  # never placed: a supervisor cancelled the campaign
 
 
 FINAL_CALL_STATUSES = frozenset(
-    {CampaignCallStatus.MACHINE, CampaignCallStatus.DONE, CampaignCallStatus.FAILED}
+    {
+        CampaignCallStatus.MACHINE,
+        CampaignCallStatus.DONE,
+        CampaignCallStatus.FAILED,
+        CampaignCallStatus.CANCELLED,
+    }
 )
 """Statuses nothing moves a call out of."""
 

@@ -18,9 +18,15 @@ Json = dict[str, Any]
 class JsonStandin:
     """A local HTTP server whose POSTs are answered by ``answer``."""
 
+    media_credentials: tuple[str, str] = ("", "")
+    """The Basic credentials a recording on ``recordings`` is served to."""
+
     def __init__(self) -> None:
+        from tests.support.recordings import RecordingShelf
+
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
+        self.recordings = RecordingShelf()
 
     def answer(self, path: str, authorization: str, body: bytes) -> tuple[int, Json]:
         """Return the status and JSON answer to a POST of ``body`` to ``path``."""
@@ -40,6 +46,12 @@ class JsonStandin:
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
+
+            def do_GET(self) -> None:
+                if not standin.recordings.serve(self, standin.media_credentials):
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)

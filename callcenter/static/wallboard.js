@@ -1,0 +1,65 @@
+// Keeps the supervisors' wallboard fresh: the figures, the count per state, every operator.
+(function () {
+  "use strict";
+  var board = document.getElementById("wallboard");
+  if (!board) { return; }
+  var body = document.querySelector("#operators tbody");
+
+  function clock(seconds) {
+    var minutes = Math.floor(seconds / 60);
+    var rest = seconds % 60;
+    return minutes + ":" + (rest < 10 ? "0" : "") + rest;
+  }
+
+  function cell(row, text) {
+    var td = document.createElement("td");
+    td.textContent = text;
+    row.appendChild(td);
+    return td;
+  }
+
+  function render(data) {
+    board.querySelectorAll("[data-field]").forEach(function (value) {
+      var figure = data[value.dataset.field];
+      var unit = value.dataset.unit;
+      if (figure === null || figure === undefined) { value.textContent = "—"; return; }
+      value.textContent = figure + (unit === "%" ? "%" : unit ? " " + unit : "");
+    });
+    data.states.forEach(function (state) {
+      var count = board.querySelector('[data-state-count="' + state.state + '"]');
+      if (count) { count.textContent = state.count; }
+    });
+    var rows = document.createDocumentFragment();
+    data.operators.forEach(function (operator) {
+      var tr = document.createElement("tr");
+      tr.className = "state-" + operator.state;
+      tr.dataset.id = operator.id;
+      cell(tr, operator.name);
+      cell(tr, operator.label + (operator.seconds_left === null ? "" : " (" + operator.seconds_left + " s left)"));
+      cell(tr, clock(operator.seconds_in_state));
+      var held = cell(tr, "");
+      if (operator.callback_id) {
+        var link = document.createElement("a");
+        link.href = operator.callback_url;
+        link.textContent = operator.callback_id;
+        held.appendChild(link);
+      }
+      cell(tr, operator.calls_today);
+      rows.appendChild(tr);
+    });
+    if (!data.operators.length) {
+      var empty = document.createElement("tr");
+      empty.className = "empty";
+      cell(empty, "No operator account is active.").colSpan = 5;
+      rows.appendChild(empty);
+    }
+    body.replaceChildren(rows);
+  }
+
+  window.samparkPoll(
+    board.dataset.source,
+    parseInt(board.dataset.refreshSeconds, 10) || 10,
+    render,
+    document.getElementById("refreshed")
+  );
+})();
