@@ -19,7 +19,7 @@ from flask import (
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from redis.exceptions import RedisError
-from wtforms import FloatField, IntegerField, SelectField, StringField
+from wtforms import FloatField, IntegerField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from callcenter import floor
@@ -71,7 +71,10 @@ class StateForm(FlaskForm):
 
     state = SelectField(
         "State",
-        choices=[(str(OperatorState.AVAILABLE), "Ready"), (str(OperatorState.AWAY), "Away")],
+        choices=[
+            SelectChoice(str(OperatorState.AVAILABLE), "Ready"),
+            SelectChoice(str(OperatorState.AWAY), "Away"),
+        ],
         validators=[DataRequired(message="Choose Ready or Away.")],
     )
 
@@ -131,8 +134,8 @@ class CampaignForm(FlaskForm):
     kind = SelectField(
         "Announce",
         choices=[
-            (str(CampaignKind.OVERDUE_BILLS), "Overdue bills"),
-            (str(CampaignKind.UNPAID_DEMAND), "Unpaid demand notes"),
+            SelectChoice(str(CampaignKind.OVERDUE_BILLS), "Overdue bills"),
+            SelectChoice(str(CampaignKind.UNPAID_DEMAND), "Unpaid demand notes"),
         ],
         validators=[DataRequired(message="Choose what the campaign announces.")],
     )

@@ -118,18 +118,26 @@ def test_an_operator_calls_back_a_missed_call_and_submits_a_new_connection(
     expect(row.locator("td.phone")).to_have_text(mask(CONSUMER))
     assert CONSUMER not in page.content()
 
-    # Take it, then press Call: the stand-in is asked to ring the operator's phone.
-    page.get_by_role("button", name=re.compile("Take next")).click()
+    # Take it with the key N, then press C to call: the stand-in rings the operator's phone.
+    page.keyboard.press("n")
     expect(page).to_have_url(f"{live.url}/console/callbacks/{callback_id}")
-    page.get_by_role("button", name=re.compile(r"^Call")).click()
+    # A key typed into a field stays in the field: "c" there places no call.
+    page.locator("#call_back_at").focus()
+    page.keyboard.press("c")
+    page.keyboard.press("Control+c")
+    expect(page.locator(".flash")).to_have_count(0)
+    page.locator("h1").click()
+    page.keyboard.press("c")
     expect(page.locator(".flash")).to_contain_text("Your phone will ring")
     run_jobs(app)
     [call] = twilio_api.calls
     assert (call["To"], call["From"]) == (OPERATOR_PHONE, app.config["CALLER_ID"])
     assert call["Url"].startswith(live.url + "/")
 
-    # Open the new-connection form from the callback and submit it with a bad PIN code.
-    page.get_by_role("link", name=re.compile("Fill an application")).click()
+    # A: open the application forms from the callback; submit one with a bad PIN code.
+    expect(page.locator("#attempt-count")).to_contain_text("1 call placed")
+    page.locator("h1").click()
+    page.keyboard.press("a")
     page.locator('#services a[href*="/new/new_connection"]').click()
     expect(page).to_have_url(re.compile(rf"/new/new_connection\?callback={callback_id}$"))
     fill_form(page, "#application-form", {**NEW_CONNECTION, "pin_code": BAD_PIN})
@@ -163,6 +171,17 @@ def test_an_operator_calls_back_a_missed_call_and_submits_a_new_connection(
     [sms] = [message for message in twilio_api.messages if number in message["Body"]]
     assert sms["To"] == CONSUMER
     assert total in sms["Body"] and "₹" in sms["Body"]
+
+    # The submitted application leads back to its callback, where the outcome is recorded;
+    # after-call work then holds back the next callback until "Ready".
+    page.locator("#back-to-callback").click()
+    expect(page).to_have_url(f"{live.url}/console/callbacks/{callback_id}")
+    page.get_by_label("Application submitted").check()
+    page.get_by_role("button", name="Record outcome").click()
+    expect(page).to_have_url(live.url + "/console/")
+    expect(page.locator("#my-state-now")).to_contain_text("After-call work")
+    page.locator("#ready").click()
+    expect(page.locator("#my-state-now")).to_have_text("Available")
 
     screenshot = tmp_path / "application.png"
     page.screenshot(path=str(screenshot), full_page=True)
