@@ -72,6 +72,6 @@ class RecordingNotFound(ConsoleError):
 
 
 class RecordingUnavailable(ConsoleError):
-    """The provider did not hand over a recording it reported."""
+    """The provider did not answer for a recording (down, or too slow): worth trying again."""
 
     status = 502

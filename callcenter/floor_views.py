@@ -284,11 +284,15 @@ def recording(attempt_id: int) -> Response:
     db.session.rollback()  # hold no connection while the audio streams
     try:
         media = fetch_recording(provider_name, url)
+    except PermanentTelephonyError as exc:
+        current_app.logger.warning("recording of call attempt %s: %s", attempt_id, exc)
+        raise RecordingNotFound(
+            "The provider does not hand over this recording (it refused, or no longer has it)."
+        ) from exc
     except TelephonyError as exc:
         current_app.logger.warning("recording of call attempt %s: %s", attempt_id, exc)
         raise RecordingUnavailable(
-            "The provider did not hand over this recording"
-            + (" (it refused)." if isinstance(exc, PermanentTelephonyError) else "; try again.")
+            "The provider did not answer for this recording; try again in a minute."
         ) from exc
     headers = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
     if media.length is not None:

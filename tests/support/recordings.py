@@ -32,6 +32,12 @@ class RecordingShelf:
         self._lock = threading.Lock()
         self._files: dict[str, tuple[bytes, str]] = {}
         self._fetches: list[Fetch] = []
+        self._failures: list[int] = []
+
+    def fail_next(self, status: int = 503) -> None:
+        """Answer the next fetch with ``status`` (the provider in trouble)."""
+        with self._lock:
+            self._failures.append(status)
 
     def add(self, path: str, data: bytes = FAKE_MP3, content_type: str = "audio/mpeg") -> None:
         with self._lock:
@@ -46,6 +52,7 @@ class RecordingShelf:
         with self._lock:
             self._files.clear()
             self._fetches.clear()
+            self._failures.clear()
 
     def serve(self, handler: BaseHTTPRequestHandler, credentials: tuple[str, str]) -> bool:
         """Answer a GET for a recording on the shelf; False when the path holds none."""
@@ -56,8 +63,10 @@ class RecordingShelf:
         auth = basic_auth(handler.headers.get("Authorization", ""))
         status = 200 if auth == credentials else 401
         with self._lock:
+            if self._failures:
+                status = self._failures.pop(0)
             self._fetches.append(Fetch(handler.path, auth, status))
-        data, content_type = found if status == 200 else (b"Unauthorized", "text/plain")
+        data, content_type = found if status == 200 else (b"Not served", "text/plain")
         handler.send_response(status)
         handler.send_header("Content-Type", content_type)
         handler.send_header("Content-Length", str(len(data)))

@@ -91,8 +91,8 @@ def test_a_recording_on_another_host_is_never_fetched_with_the_credentials(
     _, attempt_id = attempt_with(app, provider_name, "http://127.0.0.1:9/steal.mp3")
     supervisor = signed_in(app, "sunil", Role.SUPERVISOR)
     refused = supervisor.get(f"/console/recordings/{attempt_id}")
-    assert refused.status_code == 502
-    assert "did not hand over this recording" in refused.get_data(as_text=True)
+    assert refused.status_code == 404
+    assert "does not hand over this recording" in refused.get_data(as_text=True)
 
 
 def test_a_recording_the_provider_no_longer_has_is_a_clear_refusal(app, provider_name, standin):
@@ -100,8 +100,18 @@ def test_a_recording_the_provider_no_longer_has_is_a_clear_refusal(app, provider
     _, attempt_id = attempt_with(app, provider_name, gone)
     supervisor = signed_in(app, "sunil", Role.SUPERVISOR)
     answer = supervisor.get(f"/console/recordings/{attempt_id}")
+    assert answer.status_code == 404
+    assert "no longer has it" in answer.get_data(as_text=True)
+
+
+def test_a_provider_in_trouble_is_worth_trying_again(app, provider_name, standin):
+    _, attempt_id = attempt_with(app, provider_name, standin.add_recording("RE4"))
+    supervisor = signed_in(app, "sunil", Role.SUPERVISOR)
+    standin.recordings.fail_next(503)
+    answer = supervisor.get(f"/console/recordings/{attempt_id}")
     assert answer.status_code == 502
-    assert "(it refused)" in answer.get_data(as_text=True)
+    assert "try again in a minute" in answer.get_data(as_text=True)
+    assert supervisor.get(f"/console/recordings/{attempt_id}").get_data() == FAKE_MP3
 
 
 def test_a_call_without_a_recording_is_not_found(app, provider_name):
