@@ -67,7 +67,7 @@ def _refresh_seconds() -> int:
 
 
 class StateForm(FlaskForm):
-    """ "Ready" or "Away"."""
+    """Ready for the next callback, or away."""
 
     state = SelectField(
         "State",

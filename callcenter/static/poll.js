@@ -1,4 +1,21 @@
-// Asks a page's JSON source again every few seconds and hands each answer to the page.
+// Asks a page's JSON source again every few seconds and hands each answer to the page;
+// and the two pieces the refreshed tables are built of.
+window.samparkCell = function (row, text) {
+  "use strict";
+  var td = document.createElement("td");
+  td.textContent = text;
+  row.appendChild(td);
+  return td;
+};
+
+window.samparkEmptyRow = function (text, columns) {
+  "use strict";
+  var empty = document.createElement("tr");
+  empty.className = "empty";
+  window.samparkCell(empty, text).colSpan = columns;
+  return empty;
+};
+
 window.samparkPoll = function (source, seconds, render, stamp) {
   "use strict";
   function refresh() {

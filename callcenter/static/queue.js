@@ -9,12 +9,7 @@
   var claim = document.getElementById("my-claim");
   var stamp = document.getElementById("refreshed");
 
-  function cell(row, text) {
-    var td = document.createElement("td");
-    td.textContent = text;
-    row.appendChild(td);
-    return td;
-  }
+  var cell = window.samparkCell;
 
   function render(data) {
     var rows = document.createDocumentFragment();
@@ -36,10 +31,7 @@
       rows.appendChild(tr);
     });
     if (!data.rows.length) {
-      var empty = document.createElement("tr");
-      empty.className = "empty";
-      cell(empty, "No callback is waiting.").colSpan = 8;
-      rows.appendChild(empty);
+      rows.appendChild(window.samparkEmptyRow("No callback is waiting.", 8));
     }
     body.replaceChildren(rows);
     claim.replaceChildren();

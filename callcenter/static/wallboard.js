@@ -11,12 +11,7 @@
     return minutes + ":" + (rest < 10 ? "0" : "") + rest;
   }
 
-  function cell(row, text) {
-    var td = document.createElement("td");
-    td.textContent = text;
-    row.appendChild(td);
-    return td;
-  }
+  var cell = window.samparkCell;
 
   function render(data) {
     board.querySelectorAll("[data-field]").forEach(function (value) {
@@ -48,10 +43,7 @@
       rows.appendChild(tr);
     });
     if (!data.operators.length) {
-      var empty = document.createElement("tr");
-      empty.className = "empty";
-      cell(empty, "No operator account is active.").colSpan = 5;
-      rows.appendChild(empty);
+      rows.appendChild(window.samparkEmptyRow("No operator account is active.", 5));
     }
     body.replaceChildren(rows);
   }

@@ -119,8 +119,10 @@ def test_an_operator_calls_back_a_missed_call_and_submits_a_new_connection(
     assert CONSUMER not in page.content()
 
     # Take it with the key N, then press C to call: the stand-in rings the operator's phone.
+    page.wait_for_load_state()  # keys.js runs once the page has loaded
     page.keyboard.press("n")
     expect(page).to_have_url(f"{live.url}/console/callbacks/{callback_id}")
+    page.wait_for_load_state()
     # A key typed into a field stays in the field: "c" there places no call.
     page.locator("#call_back_at").focus()
     page.keyboard.press("c")
@@ -129,6 +131,7 @@ def test_an_operator_calls_back_a_missed_call_and_submits_a_new_connection(
     page.locator("h1").click()
     page.keyboard.press("c")
     expect(page.locator(".flash")).to_contain_text("Your phone will ring")
+    page.wait_for_load_state()
     run_jobs(app)
     [call] = twilio_api.calls
     assert (call["To"], call["From"]) == (OPERATOR_PHONE, app.config["CALLER_ID"])
@@ -187,3 +190,35 @@ def test_an_operator_calls_back_a_missed_call_and_submits_a_new_connection(
     page.screenshot(path=str(screenshot), full_page=True)
     assert screenshot.stat().st_size > len(PNG_SIGNATURE)
     assert screenshot.read_bytes().startswith(PNG_SIGNATURE)
+
+
+def test_the_wallboard_and_the_campaigns_page_refresh_themselves(
+    make_app: Callable[..., Flask], page: Page
+) -> None:
+    from core.models import OperatorStatus, Role, utcnow
+
+    with serve(make_app, WALLBOARD_REFRESH_SECONDS=2) as live:
+        app = live.app
+        create_user(app, "sunil", role=Role.SUPERVISOR, name="Sunil")
+        asha = create_user(app, "asha", name="Asha")
+        page.goto(live.url + "/console/login")
+        page.locator("#username").fill("sunil")
+        page.locator("#password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+
+        page.goto(live.url + "/console/wallboard")
+        expect(page.locator('[data-state-count="available"]')).to_have_text("1")
+        with app.app_context():
+            db.session.add(OperatorStatus(user_id=asha, state="away", state_since=utcnow()))
+            db.session.commit()
+        # No reload: the page asks for the figures again by itself.
+        expect(page.locator('[data-state-count="away"]')).to_have_text("1", timeout=8000)
+        expect(page.locator(f'#operators tr[data-id="{asha}"]')).to_contain_text("Away")
+        expect(page.locator("#refreshed")).to_contain_text("Updated")
+
+        page.goto(live.url + "/console/campaigns")
+        expect(page.locator("#campaigns")).to_contain_text("No campaign yet.")
+        page.locator("#rate").fill("500")
+        page.get_by_role("button", name="Create and start").click()
+        expect(page.locator("#campaign-error")).to_contain_text("The rate runs from 0.01 to 50")
+        expect(page.locator("#rate")).to_have_value("500")
