@@ -403,8 +403,8 @@ def _scale_svg(scale: list[int]) -> str:
         y = bottom - height * value / scale[-1]
         parts.append(
             f'<line x1="{PLOT_LEFT}" y1="{y:.1f}" x2="{PLOT_LEFT + width}" y2="{y:.1f}" '
-            f'stroke="#ddd"/><text x="{PLOT_LEFT - 4}" y="{y + 4:.1f}" font-size="{LABEL_SIZE}" '
-            f'text-anchor="end">{value}</text>'
+            f'stroke="#ddd"/><text class="tick" x="{PLOT_LEFT - 4}" y="{y + 4:.1f}" '
+            f'font-size="{LABEL_SIZE}" text-anchor="end">{value}</text>'
         )
     parts.append(
         f'<line x1="{PLOT_LEFT}" y1="{bottom}" x2="{PLOT_LEFT + width}" y2="{bottom}" '
@@ -415,11 +415,14 @@ def _scale_svg(scale: list[int]) -> str:
 
 
 def _x_label(x: float, label: str, index: int, count: int) -> str:
-    if count > 12 and index % HOUR_LABEL_EVERY and index != count - 1:
+    last = index == count - 1
+    if count > 12 and index % HOUR_LABEL_EVERY and not last:
         return ""
+    # The last label (the sample taken now, "16:52") ends at its point, inside the chart.
+    anchor = "end" if last and count > 1 else "middle"
     return (
         f'<text x="{x:.1f}" y="{CHART_HEIGHT - 8}" font-size="{LABEL_SIZE}" '
-        f'text-anchor="middle">{escape(label)}</text>'
+        f'text-anchor="{anchor}">{escape(label)}</text>'
     )
 
 

@@ -50,6 +50,9 @@ MAX_CAMPAIGN_RATE = 50.0
 
 MAX_DEMAND_DAYS = 3650
 
+CAMPAIGNS_SHOWN = 50
+"""The newest campaigns the page lists (and refreshes); older ones: ``flask campaign status``."""
+
 
 @floor_bp.before_request
 def require_login() -> Any:
@@ -166,7 +169,7 @@ class CampaignForm(FlaskForm):
 
 def _campaign_rows() -> list[dict[str, object]]:
     rows = []
-    for campaign_id in campaign_runs.campaign_ids():
+    for campaign_id in campaign_runs.campaign_ids()[:CAMPAIGNS_SHOWN]:
         progress = campaign_runs.campaign_progress(campaign_id)
         rows.append({**progress, "state": campaign_runs.campaign_state(progress)})
     return rows

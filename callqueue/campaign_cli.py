@@ -31,6 +31,8 @@ PROGRESS_LABELS = (
     ("retrying", "busy/no-answer, to retry"),
     ("failed", "failed"),
     ("done", "done"),
+    ("paused", "paused (console)"),
+    ("cancelled", "cancelled (console)"),
     ("callbacks", "callbacks asked for"),
 )
 """The progress counts ``status`` prints, with their labels."""

@@ -11,7 +11,13 @@
     return minutes + ":" + (rest < 10 ? "0" : "") + rest;
   }
 
-  var cell = window.samparkCell;
+  var LABELS = ["Operator", "State", "Time in state", "Callback", "Calls today"];
+
+  function cell(row, text) {
+    var td = window.samparkCell(row, text);
+    td.dataset.label = LABELS[row.children.length - 1];
+    return td;
+  }
 
   function render(data) {
     board.querySelectorAll("[data-field]").forEach(function (value) {

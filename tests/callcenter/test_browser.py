@@ -193,7 +193,7 @@ def test_an_operator_calls_back_a_missed_call_and_submits_a_new_connection(
 
 
 def test_the_wallboard_and_the_campaigns_page_refresh_themselves(
-    make_app: Callable[..., Flask], page: Page
+    make_app: Callable[..., Flask], page: Page, tmp_path: Path
 ) -> None:
     from core.models import OperatorStatus, Role, utcnow
 
@@ -215,6 +215,17 @@ def test_the_wallboard_and_the_campaigns_page_refresh_themselves(
         expect(page.locator('[data-state-count="away"]')).to_have_text("1", timeout=8000)
         expect(page.locator(f'#operators tr[data-id="{asha}"]')).to_contain_text("Away")
         expect(page.locator("#refreshed")).to_contain_text("Updated")
+        # At phone width the wallboard's figures and rows fit without scrolling sideways.
+        page.set_viewport_size({"width": 390, "height": 800})
+        for part in ("#wallboard", "#operators"):
+            width = page.locator(part).evaluate("element => element.scrollWidth")
+            assert width <= 390, (part, width)
+        page.screenshot(path=str(tmp_path / "wallboard-phone.png"), full_page=True)
+        page.goto(live.url + "/console/dashboard/")
+        chart = page.locator("#queue-length-chart svg")
+        assert chart.evaluate("svg => svg.getBoundingClientRect().width") <= 390
+        chart.screenshot(path=str(tmp_path / "queue-chart-phone.png"))
+        page.set_viewport_size({"width": 1280, "height": 800})
 
         page.goto(live.url + "/console/campaigns")
         expect(page.locator("#campaigns")).to_contain_text("No campaign yet.")
