@@ -69,14 +69,10 @@ def test_the_body_stays_readable_after_the_parameters(app):
     with app.test_request_context("/ivr/voice", method="POST", data=body, content_type=URLENCODED):
         params = webhook_params()
         assert request.get_data() == body
-        assert (
-            request.form.to_dict()
-            == params.to_dict()
-            == {
-                "CallSid": "CA1",
-                "From": "+919812345678",
-            }
-        )
+        assert request.form.to_dict() == params.to_dict() == {
+            "CallSid": "CA1",
+            "From": "+919812345678",
+        }
 
 
 def test_a_body_without_a_declared_length_is_read_by_werkzeug(app):
