@@ -16,6 +16,7 @@ def init_app(app: Flask) -> None:
     from callcenter.cli import users_cli
     from callcenter.connections_views import connections_bp
     from callcenter.dashboard_views import dashboard_bp
+    from callcenter.floor_views import floor_bp
     from callcenter.outages_views import outages_bp
     from callcenter.payments_views import payments_console_bp
     from callcenter.queue import release_stale_claims
@@ -56,6 +57,7 @@ def init_app(app: Flask) -> None:
         payments_console_bp,
         connections_bp,
         outages_bp,
+        floor_bp,
     ):
         guard(app, blueprint)
         app.register_blueprint(blueprint)

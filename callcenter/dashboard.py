@@ -314,7 +314,11 @@ def _minutes(delta: timedelta) -> float:
 def queue_length_over_day(
     session: Session, day: date, now: datetime | None = None
 ) -> list[tuple[datetime, int]]:
-    """Return the number of open callbacks at each hour of ``day`` (up to now)."""
+    """Return the number of open callbacks at each hour of ``day`` (up to now), and now.
+
+    Each sample is taken at the top of its hour; for today a last sample is taken now, so
+    callbacks that came in during the hour under way are counted.
+    """
     now = now or utcnow()
     start, end = day_bounds(day)
     # The callbacks open at some moment of the day, in three parts each read through an
@@ -336,8 +340,12 @@ def queue_length_over_day(
         )
     ).all()
     samples = []
-    for hour in range(HOURS_IN_DAY + 1):
-        at = start + timedelta(hours=hour)
+    moments = [start + timedelta(hours=hour) for hour in range(HOURS_IN_DAY + 1)]
+    if start <= now < end:
+        # Today: the hours begun so far and this very moment, so the chart ends where the
+        # "pending now" figure stands instead of at the top of the hour.
+        moments = [at for at in moments if at <= now] + [now]
+    for at in moments:
         if at > now:
             break
         open_then = sum(
@@ -349,66 +357,109 @@ def queue_length_over_day(
 
 # ---------------------------------------------------------------- charts (inline SVG)
 
-CHART_WIDTH = 720
-CHART_HEIGHT = 220
-CHART_MARGIN = 32
+CHART_WIDTH = 480
+"""Narrow enough that the labels stay legible when a phone shrinks the chart to its width."""
+CHART_HEIGHT = 240
+PLOT_LEFT, PLOT_RIGHT, PLOT_TOP, PLOT_BOTTOM = 40, 8, 14, 26
+"""Room around the plot: the scale on the left, the hours below."""
+LABEL_SIZE = 13
+HOUR_LABEL_EVERY = 3
+"""With a label under every hour, 24 of them crowd each other; every third is enough."""
+
+
+def nice_scale(peak: int, ticks: int = 4) -> list[int]:
+    """Return round tick values from 0 up to at least ``peak`` (about ``ticks`` steps)."""
+    if peak <= 0:
+        return [0, 1]
+    rough = peak / ticks
+    magnitude = 10 ** max(math.floor(math.log10(rough)), 0)
+    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= rough)
+    top = math.ceil(peak / step) * step
+    return list(range(0, top + 1, step))
+
+
+def sample_label(at: datetime) -> str:
+    """Name a queue-length sample: its hour, or hour and minute for the one taken now."""
+    local = at.astimezone(zone())
+    on_the_hour = local.minute == 0 and local.second == 0 and local.microsecond == 0
+    return local.strftime("%H" if on_the_hour else "%H:%M")
+
+
+def _plot() -> tuple[float, float, float]:
+    """Return the plot's bottom, width and height inside the chart."""
+    width = CHART_WIDTH - PLOT_LEFT - PLOT_RIGHT
+    height = CHART_HEIGHT - PLOT_TOP - PLOT_BOTTOM
+    return PLOT_TOP + height, width, height
+
+
+def _scale_svg(scale: list[int]) -> str:
+    """Draw the value scale: a labelled gridline per tick, and the axes."""
+    bottom, width, height = _plot()
+    parts = []
+    for value in scale:
+        y = bottom - height * value / scale[-1]
+        parts.append(
+            f'<line x1="{PLOT_LEFT}" y1="{y:.1f}" x2="{PLOT_LEFT + width}" y2="{y:.1f}" '
+            f'stroke="#ddd"/><text class="tick" x="{PLOT_LEFT - 4}" y="{y + 4:.1f}" '
+            f'font-size="{LABEL_SIZE}" text-anchor="end">{value}</text>'
+        )
+    parts.append(
+        f'<line x1="{PLOT_LEFT}" y1="{bottom}" x2="{PLOT_LEFT + width}" y2="{bottom}" '
+        f'stroke="#333"/><line x1="{PLOT_LEFT}" y1="{PLOT_TOP}" x2="{PLOT_LEFT}" '
+        f'y2="{bottom}" stroke="#333"/>'
+    )
+    return "".join(parts)
+
+
+def _x_label(x: float, label: str, index: int, count: int) -> str:
+    last = index == count - 1
+    if count > 12 and index % HOUR_LABEL_EVERY and not last:
+        return ""
+    # The last label (the sample taken now, "16:52") ends at its point, inside the chart.
+    anchor = "end" if last and count > 1 else "middle"
+    return (
+        f'<text x="{x:.1f}" y="{CHART_HEIGHT - 8}" font-size="{LABEL_SIZE}" '
+        f'text-anchor="{anchor}">{escape(label)}</text>'
+    )
 
 
 def bar_chart_svg(values: Sequence[int], labels: Sequence[str], title: str) -> Markup:
     """Draw ``values`` as an SVG bar chart, one bar per label, with ``title`` for screen readers."""
-    top = max(values, default=0) or 1
-    plot_w = CHART_WIDTH - 2 * CHART_MARGIN
-    plot_h = CHART_HEIGHT - 2 * CHART_MARGIN
-    slot = plot_w / max(len(values), 1)
-    parts = [_svg_open(title)]
+    scale = nice_scale(max(values, default=0))
+    bottom, width, height = _plot()
+    slot = width / max(len(values), 1)
+    parts = [_svg_open(title), _scale_svg(scale)]
     for index, (value, label) in enumerate(zip(values, labels, strict=True)):
-        height = plot_h * value / top
-        x = CHART_MARGIN + index * slot
-        y = CHART_MARGIN + plot_h - height
+        bar = height * value / scale[-1]
+        x = PLOT_LEFT + index * slot
         parts.append(
-            f'<rect x="{x + 1:.1f}" y="{y:.1f}" width="{max(slot - 2, 1):.1f}" '
-            f'height="{height:.1f}" fill="#2b6cb0"><title>{escape(label)}: {value}</title></rect>'
+            f'<rect x="{x + 1:.1f}" y="{bottom - bar:.1f}" width="{max(slot - 2, 1):.1f}" '
+            f'height="{bar:.1f}" fill="#2b6cb0"><title>{escape(label)}: {value}</title></rect>'
         )
-        if value:
-            parts.append(
-                f'<text x="{x + slot / 2:.1f}" y="{y - 3:.1f}" font-size="10" '
-                f'text-anchor="middle">{value}</text>'
-            )
-        parts.append(
-            f'<text x="{x + slot / 2:.1f}" y="{CHART_HEIGHT - CHART_MARGIN + 14:.1f}" '
-            f'font-size="10" text-anchor="middle">{escape(label)}</text>'
-        )
-    parts.append(_axes())
+        parts.append(_x_label(x + slot / 2, label, index, len(values)))
     parts.append("</svg>")
     return Markup("".join(parts))
 
 
 def line_chart_svg(points: Sequence[tuple[str, int]], title: str) -> Markup:
-    """Draw (label, value) points as an SVG step line, with ``title`` for screen readers."""
-    peak = max((value for _, value in points), default=0)
-    top = peak or 1
-    plot_w = CHART_WIDTH - 2 * CHART_MARGIN
-    plot_h = CHART_HEIGHT - 2 * CHART_MARGIN
-    step = plot_w / max(len(points) - 1, 1)
+    """Draw (label, value) points as an SVG line, with ``title`` for screen readers."""
+    scale = nice_scale(max((value for _, value in points), default=0))
+    bottom, width, height = _plot()
+    step = width / max(len(points) - 1, 1)
     coords = [
-        (CHART_MARGIN + index * step, CHART_MARGIN + plot_h - plot_h * value / top)
+        (PLOT_LEFT + index * step, bottom - height * value / scale[-1])
         for index, (_, value) in enumerate(points)
     ]
-    parts = [_svg_open(title)]
+    parts = [_svg_open(title), _scale_svg(scale)]
     if coords:
         path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
         parts.append(f'<polyline points="{path}" fill="none" stroke="#c05621" stroke-width="2"/>')
-    for (x, y), (label, value) in zip(coords, points, strict=True):
+    for index, ((x, y), (label, value)) in enumerate(zip(coords, points, strict=True)):
         parts.append(
             f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="#c05621">'
             f"<title>{escape(label)}: {value}</title></circle>"
         )
-        parts.append(
-            f'<text x="{x:.1f}" y="{CHART_HEIGHT - CHART_MARGIN + 14:.1f}" font-size="10" '
-            f'text-anchor="middle">{escape(label)}</text>'
-        )
-    parts.append(f'<text x="4" y="{CHART_MARGIN - 8}" font-size="10">max {peak}</text>')
-    parts.append(_axes())
+        parts.append(_x_label(x, label, index, len(points)))
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -418,16 +469,6 @@ def _svg_open(title: str) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{escape(title)}" '
         f'viewBox="0 0 {CHART_WIDTH} {CHART_HEIGHT}" width="100%" '
         f'preserveAspectRatio="xMidYMid meet"><title>{escape(title)}</title>'
-    )
-
-
-def _axes() -> str:
-    bottom = CHART_HEIGHT - CHART_MARGIN
-    return (
-        f'<line x1="{CHART_MARGIN}" y1="{bottom}" x2="{CHART_WIDTH - CHART_MARGIN}" '
-        f'y2="{bottom}" stroke="#333"/>'
-        f'<line x1="{CHART_MARGIN}" y1="{CHART_MARGIN}" x2="{CHART_MARGIN}" y2="{bottom}" '
-        f'stroke="#333"/>'
     )
 
 

@@ -44,13 +44,12 @@ def index() -> str:
     day_arg = request.args.get("day")
     day = dashboard.parse_day(day_arg) if day_arg else dashboard.today()
     figures = dashboard.dashboard_figures(db.session, day)
-    tz = dashboard.zone()
     hours = [f"{hour:02d}" for hour in range(dashboard.HOURS_IN_DAY)]
     missed_chart = dashboard.bar_chart_svg(
         figures.missed_per_hour, hours, f"Missed calls per hour, {day.isoformat()}"
     )
     queue_chart = dashboard.line_chart_svg(
-        [(at.astimezone(tz).strftime("%H"), count) for at, count in figures.queue_length],
+        [(dashboard.sample_label(at), count) for at, count in figures.queue_length],
         f"Open callbacks through {day.isoformat()}",
     )
     return render_template(

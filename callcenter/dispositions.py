@@ -6,12 +6,13 @@ from datetime import datetime
 from enum import StrEnum
 
 from callcenter.exceptions import DispositionError
+from callcenter.floor import set_state
 from callcenter.queue import AUDIT_ENTITY, lock_callback, require_holder
 from core.audit import record_audit
 from core.database import write_transaction
 from core.extensions import db
 from core.hours import calling_hours
-from core.models import Callback, CallbackStatus, User, utcnow
+from core.models import Callback, CallbackStatus, OperatorState, User, utcnow
 
 
 class Disposition(StrEnum):
@@ -87,6 +88,8 @@ def record_disposition(
             callback.due_at = now
             callback.status = CallbackStatus.PENDING
         after = {field: getattr(callback, field) for field in before}
+        # The operator's after-call work starts now: no callback is offered until it ends.
+        set_state(session, operator.id, OperatorState.AFTER_CALL_WORK, now)
         record_audit(
             session,
             actor_id=operator.id,

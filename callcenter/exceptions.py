@@ -51,3 +51,27 @@ class TooManyLoginAttempts(ConsoleError):
             f"{'s' if minutes != 1 else ''}."
         )
         self.retry_after = retry_after
+
+
+class OperatorNotReady(ConsoleError):
+    """Take-next refused: the operator is in after-call work or away."""
+
+    status = 409
+
+
+class CampaignMissing(ConsoleError):
+    """No announcement campaign has that id."""
+
+    status = 404
+
+
+class RecordingNotFound(ConsoleError):
+    """The call has no recording."""
+
+    status = 404
+
+
+class RecordingUnavailable(ConsoleError):
+    """The provider did not answer for a recording (down, or too slow): worth trying again."""
+
+    status = 502

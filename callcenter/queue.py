@@ -9,6 +9,7 @@ from sqlalchemy import literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from callcenter.exceptions import CallbackNotFound, ClaimConflict
+from callcenter.floor import require_ready
 from core.audit import record_audit
 from core.config import settings
 from core.database import write_transaction
@@ -128,12 +129,15 @@ def claim_next(operator: User) -> int | None:
     SELECT locks the row it returns and steps over rows other claimers hold locked (and
     over rows that stopped being pending meanwhile); SQLite has one writer at a time and
     drops FOR UPDATE. The UPDATE claims only a row still pending, and returns its id.
+    An operator in after-call work or away is refused first (``OperatorNotReady``), by one
+    read of their state row.
     """
     session = db.session
     languages = languages_of(operator)
     operator_id = operator.id
-    session.rollback()  # start clean: write_transaction begins its own transaction
     now = utcnow()
+    require_ready(session, operator_id, now)  # after-call work or away: OperatorNotReady
+    session.rollback()  # start clean: write_transaction begins its own transaction
     best_due = (
         select(Callback.id)
         .where(is_pending(), Callback.due_at <= now, speaks(languages))

@@ -1,5 +1,6 @@
-"""Console pages: login, the queue, a callback with its caller's history, the outbox,
-announcement campaigns."""
+"""Console pages: login, the queue, a callback with its caller's history, the outbox.
+
+The floor's pages (wallboard, campaigns, recordings) are in ``callcenter.floor_views``."""
 
 from __future__ import annotations
 
@@ -21,12 +22,12 @@ from flask import (
 from flask_limiter import RequestLimit
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 from wtforms import DateTimeLocalField, RadioField, SelectChoice, SelectField
 from wtforms.validators import DataRequired, Optional
 
-from callcenter import dispositions, queue
+from callcenter import dispositions, floor, queue
 from callcenter.auth import (
     LoginForm,
     authenticate,
@@ -41,6 +42,7 @@ from callcenter.exceptions import (
     CallRefused,
     ConsoleError,
     DispositionError,
+    OperatorNotReady,
     TooManyLoginAttempts,
 )
 from callcenter.history import caller_history
@@ -49,7 +51,8 @@ from callqueue.calls import CallError, QueueUnavailable, start_call
 from core.audit import audit_trail
 from core.config import settings, split_list
 from core.extensions import db, login_manager
-from core.models import Callback, OutboundMessage, Role, User
+from core.models import Callback, OperatorStatus, OutboundMessage, Role, User, utcnow
+from core.models.attempts import CallAttempt
 from core.phone import mask
 
 console_bp = Blueprint(
@@ -172,6 +175,8 @@ def queue_page() -> str:
         "console/queue.html",
         rows=queue.pending_queue(),
         claim=queue.current_claim(current_user.id),
+        my_state=floor.state_now(db.session.get(OperatorStatus, current_user.id), utcnow()),
+        state_labels=floor.STATE_LABELS,
         refresh_seconds=settings().QUEUE_REFRESH_SECONDS,
     )
 
@@ -211,7 +216,11 @@ def take_next() -> Response:
     if held is not None:
         flash(f"You already hold callback {held.id}; finish it first.", "info")
         return redirect(url_for("console.callback_page", callback_id=held.id))
-    callback_id = queue.claim_next(current_user)
+    try:
+        callback_id = queue.claim_next(current_user)
+    except OperatorNotReady as exc:
+        flash(str(exc), "info")
+        return redirect(url_for("console.queue_page"))
     if callback_id is None:
         flash("No callback is due for you right now.", "info")
         return redirect(url_for("console.queue_page"))
@@ -261,6 +270,12 @@ def _render_callback(callback: Callback, form: DispositionForm, error: str | Non
         and holder.id == current_user.id
         and callback.status in queue.HELD_STATUSES,
         history=caller_history(callback.phone, current_callback_id=callback.id),
+        # Every call placed for this callback, the one under way included; the callback's
+        # own counter only counts calls that ended after ringing the consumer.
+        calls_placed=db.session.scalar(
+            select(func.count(CallAttempt.id)).where(CallAttempt.callback_id == callback.id)
+        ),
+        recordings=current_user.may(Role.SUPERVISOR),
         trail=audit_trail(db.session, queue.AUDIT_ENTITY, callback.id),
         users={user.id: user for user in db.session.scalars(select(User))},
         form=form,
@@ -337,17 +352,3 @@ def outbox() -> str:
         .limit(OUTBOX_PAGE_SIZE)
     )
     return render_template("console/outbox.html", messages=list(messages))
-
-
-@console_bp.get("/campaigns")
-@role_required(Role.SUPERVISOR)
-def campaigns() -> str:
-    """Show announcement campaigns, newest first, with how far each has got."""
-    from callqueue.campaigns import PROGRESS_STATUSES, campaign_ids, campaign_progress
-
-    progress = [campaign_progress(campaign_id) for campaign_id in reversed(campaign_ids())]
-    return render_template(
-        "console/campaigns.html",
-        campaigns=progress,
-        statuses=[str(status) for status in PROGRESS_STATUSES],
-    )

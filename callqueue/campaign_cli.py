@@ -32,6 +32,8 @@ PROGRESS_LABELS = (
     ("failed", "failed"),
     ("unknown", "may have rung (provider never answered)"),
     ("done", "done"),
+    ("paused", "paused (console)"),
+    ("cancelled", "cancelled (console)"),
     ("callbacks", "callbacks asked for"),
 )
 """The progress counts ``status`` prints, with their labels."""

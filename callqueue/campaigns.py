@@ -668,3 +668,80 @@ def campaign_progress(campaign_id: int) -> dict[str, object]:
 def campaign_ids() -> list[int]:
     """Return every campaign's id, newest first."""
     return list(db.session.scalars(select(Campaign.id).order_by(Campaign.id.desc())))
+
+
+# -- pausing, resuming, cancelling ------------------------------------------------------
+
+CAMPAIGN_STATES = ("running", "paused", "finished", "cancelled")
+"""What ``campaign_state`` may say of a campaign."""
+
+
+def campaign_state(progress: dict[str, object]) -> str:
+    """Say where a campaign stands from its progress: running, paused, finished or cancelled."""
+    if progress[str(CampaignCallStatus.PAUSED)]:
+        return "paused"
+    if progress["finished"] == progress["total"]:
+        return "cancelled" if progress[str(CampaignCallStatus.CANCELLED)] else "finished"
+    return "running"
+
+
+def _move_calls(campaign_id: int, from_statuses: Iterable[str], to_status: str) -> int:
+    if db.session.get(Campaign, campaign_id) is None:
+        raise CampaignNotFound(f"There is no campaign {campaign_id}.")
+    session = db.session
+    session.rollback()
+    with write_transaction(session):
+        return session.execute(
+            update(CampaignCall)
+            .where(CampaignCall.campaign_id == campaign_id, CampaignCall.status.in_(from_statuses))
+            .values(status=to_status, updated_at=utcnow())
+        ).rowcount
+
+
+def pause_campaign(campaign_id: int) -> int:
+    """Hold back a campaign's waiting calls; return how many. Calls ringing now finish.
+
+    Their scheduled jobs find them not waiting and do nothing; ``resume_campaign`` paces
+    them again from the moment it runs.
+    """
+    return _move_calls(campaign_id, _WAITING, CampaignCallStatus.PAUSED)
+
+
+def resume_campaign(campaign_id: int, *, now: datetime | None = None) -> int:
+    """Pace a paused campaign's calls again from now and schedule them; return how many.
+
+    Raises ``RedisError`` when Redis is down: the calls are waiting again, recorded, and
+    ``flask campaign resume`` (or the sweep) schedules them.
+    """
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise CampaignNotFound(f"There is no campaign {campaign_id}.")
+    rate = campaign.rate
+    session = db.session
+    session.rollback()
+    with write_transaction(session):
+        paused = session.scalars(
+            select(CampaignCall.id)
+            .where(
+                CampaignCall.campaign_id == campaign_id,
+                CampaignCall.status == CampaignCallStatus.PAUSED,
+            )
+            .order_by(CampaignCall.due_at, CampaignCall.id)
+        ).all()
+        times = paced_times(len(paused), now or utcnow(), rate, calling_hours())
+        for call_id, due_at in zip(paused, times, strict=True):
+            session.execute(
+                update(CampaignCall)
+                .where(CampaignCall.id == call_id, CampaignCall.status == CampaignCallStatus.PAUSED)
+                .values(status=CampaignCallStatus.QUEUED, due_at=due_at, updated_at=utcnow())
+            )
+    if paused:
+        schedule_calls(campaign_id)
+    return len(paused)
+
+
+def cancel_campaign(campaign_id: int) -> int:
+    """Cancel a campaign's calls not placed yet (waiting or paused); return how many."""
+    return _move_calls(
+        campaign_id, (*_WAITING, CampaignCallStatus.PAUSED), CampaignCallStatus.CANCELLED
+    )

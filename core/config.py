@@ -202,6 +202,12 @@ class Settings:
     OUTAGE_RECENT_DAYS: int = 7
     OUTAGE_REFRESH_SECONDS: int = 30
 
+    # The operator floor: seconds of after-call work after an outcome is recorded before
+    # take-next offers the operator another callback ("Ready" ends it sooner), and how
+    # often the supervisors' wallboard and campaigns page refresh themselves.
+    AFTER_CALL_WORK_SECONDS: int = 60
+    WALLBOARD_REFRESH_SECONDS: int = 10
+
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
         """Read each setting from ``config``, as its declared type."""

@@ -17,7 +17,8 @@ from flask import Flask, current_app
 
 from core.config import split_list
 from telephony import exotel, inbound, plivo, twilio
-from telephony.outbound import OutboxProvider, Provider
+from telephony.exceptions import PermanentTelephonyError
+from telephony.outbound import OutboxProvider, Provider, Recording
 from telephony.registry import Registration
 from telephony.script import CallerSide
 
@@ -108,6 +109,24 @@ def sms_sender() -> str:
 def provider() -> Provider:
     """Return the app's outgoing telephony provider."""
     return current_app.extensions["telephony"]
+
+
+def fetch_recording(provider_name: str | None, url: str) -> Recording:
+    """Fetch a recording made by ``provider_name``'s call, with that provider's credentials.
+
+    The main provider's client serves its own calls; a call carried by another provider
+    (before a move) is fetched with that provider's account when its settings are still there.
+    """
+    main = provider()
+    if not provider_name or provider_name == main.name:
+        return main.fetch_recording(url)
+    found = REGISTRATIONS.get(provider_name)
+    config = current_app.config
+    if found is None or not all(config.get(name) for name in found.credentials):
+        raise PermanentTelephonyError(
+            f"The call was carried by {provider_name}, whose account is not configured"
+        )
+    return found.outgoing(config).fetch_recording(url)
 
 
 def caller_side(app: Flask, name: str | None = None) -> CallerSide:

@@ -34,7 +34,7 @@ from werkzeug.wrappers import Response as WsgiResponse
 
 from telephony.exceptions import PermanentTelephonyError, TransientTelephonyError
 from telephony.inbound import WebhookDialect
-from telephony.outbound import Receipt, post_json_api
+from telephony.outbound import Receipt, Recording, fetch_media, post_json_api
 from telephony.records import (
     CALL_STATUSES,
     MESSAGE_STATUSES,
@@ -58,6 +58,12 @@ from telephony.script import (
 from telephony.xml import Attributes, Element
 
 EXOTEL_API_BASE_URL = "https://api.exotel.com"
+
+EXOTEL_RECORDING_HOSTS = (
+    "https://recordings.exotel.com",
+    "https://s3-ap-southeast-1.amazonaws.com",
+)
+"""Where Exotel's ``RecordingUrl`` points (its own host; older accounts' S3 bucket)."""
 
 PATH_PREFIX = "/exotel/"
 """Exotel's webhooks arrive under ``/exotel/<token>/``; the rest of the path is the app's."""
@@ -266,6 +272,7 @@ class ExotelProvider:
         self.dlt_entity_id = dlt_entity_id
         base_url = (api_base_url or EXOTEL_API_BASE_URL).rstrip("/")
         self.account_url = f"{base_url}/v1/Accounts/{sid}"
+        self.media_hosts = (base_url, *EXOTEL_RECORDING_HOSTS)
         self.session = requests.Session()
         self.session.auth = (api_key, api_token)
 
@@ -339,6 +346,12 @@ class ExotelProvider:
         # never told us; its bulk listing is not one we use or stand in for. A person checks
         # Exotel's dashboard instead.
         return None
+
+    def fetch_recording(self, url: str) -> Recording:
+        """Fetch a call's ``RecordingUrl`` with the API key and token."""
+        return fetch_media(
+            self.session, url, provider_title="Exotel", allowed_hosts=self.media_hosts
+        )
 
     def _post(self, resource: str, form: dict[str, str]) -> dict[str, Any]:
         return post_json_api(

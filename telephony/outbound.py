@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import requests
 
@@ -19,6 +20,9 @@ log = logging.getLogger("sampark.telephony")
 REST_TIMEOUT_SECONDS = 10.0
 """How long one REST call may take before it counts as a passing fault."""
 
+RECORDING_CHUNK_BYTES = 64 * 1024
+"""A recording is passed on in pieces of this size, never held whole in memory."""
+
 
 @dataclass(frozen=True, slots=True)
 class Receipt:
@@ -27,6 +31,15 @@ class Receipt:
     provider: str
     sid: str
     status: str
+
+
+@dataclass(frozen=True, slots=True)
+class Recording:
+    """A call recording being fetched from the provider: its type and its bytes, in pieces."""
+
+    content_type: str
+    chunks: Iterator[bytes]
+    length: int | None = None
 
 
 class Provider(Protocol):
@@ -67,6 +80,9 @@ class Provider(Protocol):
         For a placement whose answer never came (a read timeout, a worker that died): the
         flows ask this before placing the call again. None means the provider cannot tell.
         """
+
+    def fetch_recording(self, url: str) -> Recording:
+        """Fetch a call recording the provider reported, with the provider's credentials."""
         ...
 
 
@@ -107,6 +123,49 @@ class OutboxProvider:
 
     def calls_placed(self, to: str, *, caller_id: str, since: datetime) -> list[Receipt] | None:
         return None  # it keeps no record of the calls it acknowledged
+
+    def fetch_recording(self, url: str) -> Recording:
+        raise PermanentTelephonyError("The outbox places no calls, so it keeps no recordings")
+
+
+def fetch_media(
+    session: requests.Session,
+    url: str,
+    *,
+    provider_title: str,
+    allowed_hosts: Iterable[str],
+    default_type: str = "audio/mpeg",
+) -> Recording:
+    """GET a recording with ``session``'s credentials and return it as it streams in.
+
+    Only a URL on one of ``allowed_hosts`` (the provider's own, as ``scheme://host[:port]``)
+    is fetched: the credentials never go to a host a forged webhook named.
+    """
+    parts = urlsplit(url)
+    origin = f"{parts.scheme}://{parts.netloc}".lower()
+    if origin not in {host.rstrip("/").lower() for host in allowed_hosts}:
+        raise PermanentTelephonyError(f"{provider_title} recording is on a host not its own")
+    try:
+        answer = session.get(url, timeout=REST_TIMEOUT_SECONDS, stream=True)
+    except requests.RequestException as exc:
+        raise TransientTelephonyError(
+            f"{provider_title} unreachable: {exc.__class__.__name__}"
+        ) from exc
+    if answer.status_code >= 400:
+        answer.close()
+        transient = answer.status_code >= 500 or answer.status_code == 429
+        kind = TransientTelephonyError if transient else PermanentTelephonyError
+        raise kind(f"{provider_title} {answer.status_code}: recording", status=answer.status_code)
+    content_type = answer.headers.get("Content-Type", "").split(";")[0].strip()
+    if not content_type.startswith("audio/"):
+        content_type = default_type
+    length = answer.headers.get("Content-Length")
+
+    def chunks() -> Iterator[bytes]:
+        with answer:
+            yield from answer.iter_content(RECORDING_CHUNK_BYTES)
+
+    return Recording(content_type, chunks(), int(length) if length and length.isdigit() else None)
 
 
 def post_json_api(

@@ -25,7 +25,7 @@ from werkzeug.datastructures import MultiDict
 
 from telephony.exceptions import TransientTelephonyError
 from telephony.inbound import WebhookDialect, public_base_url, webhook_params
-from telephony.outbound import Receipt, post_json_api
+from telephony.outbound import Receipt, Recording, fetch_media, post_json_api
 from telephony.records import (
     CALL_STATUSES,
     MESSAGE_STATUSES,
@@ -52,6 +52,9 @@ SIGNATURE_HEADER = "X-Plivo-Signature-V3"
 NONCE_HEADER = "X-Plivo-Signature-V3-Nonce"
 
 PLIVO_API_BASE_URL = "https://api.plivo.com"
+
+PLIVO_MEDIA_HOST = "https://media.plivo.com"
+"""Where Plivo keeps recordings (``RecordUrl``), behind the account's Basic credentials."""
 
 MAX_RECORDING_SECONDS = 4 * 3600
 """Longest bridged call recorded."""
@@ -265,6 +268,7 @@ class PlivoProvider:
         self.dlt_entity_id = dlt_entity_id
         base_url = (api_base_url or PLIVO_API_BASE_URL).rstrip("/")
         self.account_url = f"{base_url}/v1/Account/{auth_id}"
+        self.media_hosts = (base_url, PLIVO_API_BASE_URL, PLIVO_MEDIA_HOST)
         self.session = requests.Session()
         self.session.auth = (auth_id, auth_token)
 
@@ -327,6 +331,12 @@ class PlivoProvider:
         # neither names the request_uuid we keep: a call still queued or ringing cannot be
         # matched to our request. A person checks Plivo's console instead.
         return None
+
+    def fetch_recording(self, url: str) -> Recording:
+        """Fetch a ``RecordUrl`` (an MP3) with the account's auth id and token."""
+        return fetch_media(
+            self.session, url, provider_title="Plivo", allowed_hosts=self.media_hosts
+        )
 
     def _post(self, resource: str, payload: dict[str, Any]) -> dict[str, Any]:
         return post_json_api(

@@ -24,7 +24,7 @@ from werkzeug.datastructures import MultiDict
 
 from telephony.exceptions import PermanentTelephonyError, TransientTelephonyError
 from telephony.inbound import WebhookDialect, webhook_params
-from telephony.outbound import REST_TIMEOUT_SECONDS, Receipt
+from telephony.outbound import REST_TIMEOUT_SECONDS, Receipt, Recording, fetch_media
 from telephony.records import (
     CALL_STATUSES,
     MESSAGE_STATUSES,
@@ -245,6 +245,10 @@ class TwilioProvider:
             else TwilioHttpClient(timeout=REST_TIMEOUT_SECONDS)
         )
         self.client = Client(account_sid, auth_token, http_client=http_client)
+        self.api_base_url = (api_base_url or TWILIO_API_HOST).rstrip("/")
+        # Recordings are media, not the SDK's JSON: fetched with plain requests, same account.
+        self.media = requests.Session()
+        self.media.auth = (account_sid, auth_token)
 
     def send_sms(
         self,
@@ -292,6 +296,19 @@ class TwilioProvider:
         taken = [call for call in calls if call.date_created is None or call.date_created >= since]
         taken.sort(key=lambda call: call.date_created or since)
         return [Receipt(self.name, call.sid, str(call.status)) for call in taken]
+
+    def fetch_recording(self, url: str) -> Recording:
+        """Fetch a ``RecordingUrl`` as MP3, with the account SID and auth token."""
+        if url.startswith(TWILIO_API_HOST):
+            url = self.api_base_url + url[len(TWILIO_API_HOST) :]
+        if not url.rsplit("/", 1)[-1].count("."):
+            url += ".mp3"  # without a suffix Twilio sends WAV, ten times the size
+        return fetch_media(
+            self.media,
+            url,
+            provider_title="Twilio",
+            allowed_hosts=(self.api_base_url, TWILIO_API_HOST),
+        )
 
 
 @contextmanager

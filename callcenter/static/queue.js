@@ -1,4 +1,4 @@
-// Keeps the queue page fresh and lets "N" take the next callback.
+// Keeps the queue page fresh ("N" takes the next callback: keys.js).
 (function () {
   "use strict";
   var table = document.getElementById("queue");
@@ -9,12 +9,7 @@
   var claim = document.getElementById("my-claim");
   var stamp = document.getElementById("refreshed");
 
-  function cell(row, text) {
-    var td = document.createElement("td");
-    td.textContent = text;
-    row.appendChild(td);
-    return td;
-  }
+  var cell = window.samparkCell;
 
   function render(data) {
     var rows = document.createDocumentFragment();
@@ -36,10 +31,7 @@
       rows.appendChild(tr);
     });
     if (!data.rows.length) {
-      var empty = document.createElement("tr");
-      empty.className = "empty";
-      cell(empty, "No callback is waiting.").colSpan = 8;
-      rows.appendChild(empty);
+      rows.appendChild(window.samparkEmptyRow("No callback is waiting.", 8));
     }
     body.replaceChildren(rows);
     claim.replaceChildren();
@@ -49,28 +41,7 @@
       held.textContent = "callback " + data.claim.id;
       claim.append("You hold ", held, ".");
     }
-    stamp.textContent = "Updated " + new Date().toLocaleTimeString();
   }
 
-  function refresh() {
-    fetch(source, { headers: { Accept: "application/json" }, credentials: "same-origin" })
-      .then(function (response) {
-        if (response.redirected || !response.ok) { throw new Error(response.status); }
-        return response.json();
-      })
-      .then(render)
-      .catch(function () { stamp.textContent = "Could not refresh; retrying."; })
-      .finally(function () { window.setTimeout(refresh, seconds * 1000); });
-  }
-
-  document.addEventListener("keydown", function (event) {
-    var typing = /^(INPUT|TEXTAREA|SELECT)$/.test(event.target.tagName);
-    if (typing || event.ctrlKey || event.metaKey || event.altKey) { return; }
-    if (event.key === "n" || event.key === "N") {
-      event.preventDefault();
-      document.getElementById("take-next").requestSubmit();
-    }
-  });
-
-  window.setTimeout(refresh, seconds * 1000);
+  window.samparkPoll(source, seconds, render, stamp);
 })();

@@ -11,6 +11,7 @@
 - ``payments``: payment links, payments received, gateway webhook events handled.
 - ``connections``: the connection clock of a paid application, and its stages.
 - ``outages``: outages on a feeder or in an area, and the SMS notices about them.
+- ``floor``: operators' states between calls (after-call work, away).
 """
 
 # Every module is imported so that its tables are in the metadata migrations compare with.
@@ -36,6 +37,7 @@ from core.models.calls import (
     MissedCallOutcome,
     OutboundMessage,
 )
+from core.models.floor import OperatorState, OperatorStatus
 from core.models.types import PHONE, UTCDateTime, utcnow
 from core.models.users import Role, User
 
@@ -49,6 +51,8 @@ __all__ = [
     "MessageStatus",
     "MissedCall",
     "MissedCallOutcome",
+    "OperatorState",
+    "OperatorStatus",
     "OutboundMessage",
     "Role",
     "User",

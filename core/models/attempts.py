@@ -102,6 +102,8 @@ class CallAttempt(db.Model):
 
     __table_args__ = (
         Index("ix_call_attempts_callback", "callback_id", "id"),
+        # The wallboard's calls today.
+        Index("ix_call_attempts_created", "created_at"),
         # The sweep's attempts left created or placing by a crash: a few among a year's.
         Index(
             "ix_call_attempts_in_flight",

@@ -32,10 +32,17 @@ class CampaignCallStatus(StrEnum):
     # The provider never answered the request to place it and may have placed it: not
     # placed again; its status callbacks (which name the call) still settle it.
     UNKNOWN = "unknown"
+    PAUSED = "paused"  # waiting, held back by a supervisor until the campaign is resumed
+    CANCELLED = "cancelled"  # never placed: a supervisor cancelled the campaign
 
 
 FINAL_CALL_STATUSES = frozenset(
-    {CampaignCallStatus.MACHINE, CampaignCallStatus.DONE, CampaignCallStatus.FAILED}
+    {
+        CampaignCallStatus.MACHINE,
+        CampaignCallStatus.DONE,
+        CampaignCallStatus.FAILED,
+        CampaignCallStatus.CANCELLED,
+    }
 )
 """Statuses nothing moves a call out of."""
 

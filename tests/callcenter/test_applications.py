@@ -254,6 +254,9 @@ def test_new_connection_end_to_end(app, console, twilio_api):
     result = console.get(response.headers["Location"]).get_data(as_text=True)
     number = f"NC-{this_year()}-000001"
     assert f'id="application-number">{number}<' in result
+    # Back to the callback to record the call's outcome, first in focus and on the key B.
+    back = re.search(r'<a href="([^"]+)" id="back-to-callback" data-key="b" autofocus>', result)
+    assert back and back.group(1) == f"/console/callbacks/{callback_id}"
 
     total = expected_demand_total("domestic", "single", "rural", Decimal("3.5"))
     assert indian_grouping(total) in result.split('id="demand-total"')[1]

@@ -118,18 +118,29 @@ def test_an_operator_calls_back_a_missed_call_and_submits_a_new_connection(
     expect(row.locator("td.phone")).to_have_text(mask(CONSUMER))
     assert CONSUMER not in page.content()
 
-    # Take it, then press Call: the stand-in is asked to ring the operator's phone.
-    page.get_by_role("button", name=re.compile("Take next")).click()
+    # Take it with the key N, then press C to call: the stand-in rings the operator's phone.
+    page.wait_for_load_state()  # keys.js runs once the page has loaded
+    page.keyboard.press("n")
     expect(page).to_have_url(f"{live.url}/console/callbacks/{callback_id}")
-    page.get_by_role("button", name=re.compile(r"^Call")).click()
+    page.wait_for_load_state()
+    # A key typed into a field stays in the field: "c" there places no call.
+    page.locator("#call_back_at").focus()
+    page.keyboard.press("c")
+    page.keyboard.press("Control+c")
+    expect(page.locator(".flash")).to_have_count(0)
+    page.locator("h1").click()
+    page.keyboard.press("c")
     expect(page.locator(".flash")).to_contain_text("Your phone will ring")
+    page.wait_for_load_state()
     run_jobs(app)
     [call] = twilio_api.calls
     assert (call["To"], call["From"]) == (OPERATOR_PHONE, app.config["CALLER_ID"])
     assert call["Url"].startswith(live.url + "/")
 
-    # Open the new-connection form from the callback and submit it with a bad PIN code.
-    page.get_by_role("link", name=re.compile("Fill an application")).click()
+    # A: open the application forms from the callback; submit one with a bad PIN code.
+    expect(page.locator("#attempt-count")).to_contain_text("1 call placed")
+    page.locator("h1").click()
+    page.keyboard.press("a")
     page.locator('#services a[href*="/new/new_connection"]').click()
     expect(page).to_have_url(re.compile(rf"/new/new_connection\?callback={callback_id}$"))
     fill_form(page, "#application-form", {**NEW_CONNECTION, "pin_code": BAD_PIN})
@@ -164,7 +175,61 @@ def test_an_operator_calls_back_a_missed_call_and_submits_a_new_connection(
     assert sms["To"] == CONSUMER
     assert total in sms["Body"] and "₹" in sms["Body"]
 
+    # The submitted application leads back to its callback, where the outcome is recorded;
+    # after-call work then holds back the next callback until "Ready".
+    page.locator("#back-to-callback").click()
+    expect(page).to_have_url(f"{live.url}/console/callbacks/{callback_id}")
+    page.get_by_label("Application submitted").check()
+    page.get_by_role("button", name="Record outcome").click()
+    expect(page).to_have_url(live.url + "/console/")
+    expect(page.locator("#my-state-now")).to_contain_text("After-call work")
+    page.locator("#ready").click()
+    expect(page.locator("#my-state-now")).to_have_text("Available")
+
     screenshot = tmp_path / "application.png"
     page.screenshot(path=str(screenshot), full_page=True)
     assert screenshot.stat().st_size > len(PNG_SIGNATURE)
     assert screenshot.read_bytes().startswith(PNG_SIGNATURE)
+
+
+def test_the_wallboard_and_the_campaigns_page_refresh_themselves(
+    make_app: Callable[..., Flask], page: Page, tmp_path: Path
+) -> None:
+    from core.models import OperatorStatus, Role, utcnow
+
+    with serve(make_app, WALLBOARD_REFRESH_SECONDS=2) as live:
+        app = live.app
+        create_user(app, "sunil", role=Role.SUPERVISOR, name="Sunil")
+        asha = create_user(app, "asha", name="Asha")
+        page.goto(live.url + "/console/login")
+        page.locator("#username").fill("sunil")
+        page.locator("#password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+
+        page.goto(live.url + "/console/wallboard")
+        expect(page.locator('[data-state-count="available"]')).to_have_text("1")
+        with app.app_context():
+            db.session.add(OperatorStatus(user_id=asha, state="away", state_since=utcnow()))
+            db.session.commit()
+        # No reload: the page asks for the figures again by itself.
+        expect(page.locator('[data-state-count="away"]')).to_have_text("1", timeout=8000)
+        expect(page.locator(f'#operators tr[data-id="{asha}"]')).to_contain_text("Away")
+        expect(page.locator("#refreshed")).to_contain_text("Updated")
+        # At phone width the wallboard's figures and rows fit without scrolling sideways.
+        page.set_viewport_size({"width": 390, "height": 800})
+        for part in ("#wallboard", "#operators"):
+            width = page.locator(part).evaluate("element => element.scrollWidth")
+            assert width <= 390, (part, width)
+        page.screenshot(path=str(tmp_path / "wallboard-phone.png"), full_page=True)
+        page.goto(live.url + "/console/dashboard/")
+        chart = page.locator("#queue-length-chart svg")
+        assert chart.evaluate("svg => svg.getBoundingClientRect().width") <= 390
+        chart.screenshot(path=str(tmp_path / "queue-chart-phone.png"))
+        page.set_viewport_size({"width": 1280, "height": 800})
+
+        page.goto(live.url + "/console/campaigns")
+        expect(page.locator("#campaigns")).to_contain_text("No campaign yet.")
+        page.locator("#rate").fill("500")
+        page.get_by_role("button", name="Create and start").click()
+        expect(page.locator("#campaign-error")).to_contain_text("The rate runs from 0.01 to 50")
+        expect(page.locator("#rate")).to_have_value("500")

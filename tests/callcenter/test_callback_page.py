@@ -140,3 +140,19 @@ def test_call_for_an_operator_with_no_phone_is_refused(app, callback_factory):
     assert "no phone number to ring" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Callback, callback_id).status == CallbackStatus.CLAIMED
+
+
+def test_the_attempt_count_counts_the_call_under_way(app, operator, operator_id, callback_factory):
+    callback_factory(PHONE, attempts=1)
+    callback_id = claim(operator)
+    with app.app_context():
+        for number, status in ((1, "completed"), (2, "in-progress")):
+            db.session.add(
+                CallAttempt(
+                    callback_id=callback_id, operator_id=operator_id, number=number, status=status
+                )
+            )
+        db.session.commit()
+    page = operator.get(f"/console/callbacks/{callback_id}").get_data(as_text=True)
+    count = page.split('id="attempt-count">')[1].split("</dd>")[0]
+    assert count == "2 calls placed, 1 rang the consumer"

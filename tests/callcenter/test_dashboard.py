@@ -349,3 +349,32 @@ def test_export_streams_every_row_across_pages(app, supervisor):
     rows = read_csv(response)
     assert len(rows) == count
     assert len({row["callback_id"] for row in rows}) == count
+
+
+def test_queue_length_ends_now_and_agrees_with_pending_callbacks(app, supervisor):
+    from tests.callcenter.conftest import make_callback
+
+    for last in range(3):
+        make_callback(app, f"+91981110000{last}", waited=timedelta(seconds=1))
+    html = signed_in(app, supervisor).get("/console/dashboard/").get_data(True)
+    pending = re.search(r'id="pending-callbacks"><span class="value">(\d+)<', html).group(1)
+    queue = html.split('id="queue-length-chart"')[1].split("</svg>")[0]
+    points = re.findall(r"<title>(\d\d(?::\d\d)?): (\d+)</title>", queue)
+    label, count = points[-1]
+    assert (pending, count) == ("3", "3")
+    assert re.fullmatch(r"\d\d:\d\d", label)  # the sample taken now, not at the hour's top
+
+
+def test_charts_carry_a_scale(app, supervisor, known_day):
+    html = signed_in(app, supervisor).get(f"/console/dashboard/?day={DAY}").get_data(True)
+    for chart in ("missed-calls-chart", "queue-length-chart"):
+        svg = html.split(f'id="{chart}"')[1].split("</svg>")[0]
+        ticks = [int(value) for value in re.findall(r'class="tick"[^>]*>(\d+)</text>', svg)]
+        assert ticks[0] == 0 and len(ticks) >= 2, chart
+        assert ticks == sorted(ticks)
+    missed = html.split('id="missed-calls-chart"')[1].split("</svg>")[0]
+    assert max(int(v) for v in re.findall(r'class="tick"[^>]*>(\d+)</text>', missed)) >= 2
+    # Labels sized to stay legible when a phone shrinks the chart: every third hour.
+    hours = re.findall(r'text-anchor="middle">(\d\d)</text>', missed)
+    assert hours[:3] == ["00", "03", "06"]
+    assert 'font-size="13"' in missed

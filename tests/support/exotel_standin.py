@@ -27,6 +27,13 @@ class ExotelStandin(JsonStandin):
         self._messages: list[Json] = []
         self._calls: list[Json] = []
         self._failures: list[tuple[int, str]] = []
+        self.media_credentials = self.credentials
+
+    def add_recording(self, name: str) -> str:
+        """Keep a call's recording as Exotel does; return its ``RecordingUrl`` here."""
+        path = f"/exotelrecordings/{self.sid}/{name}.mp3"
+        self.recordings.add(path)
+        return self.base_url + path
 
     @property
     def messages(self) -> list[Json]:
@@ -49,6 +56,7 @@ class ExotelStandin(JsonStandin):
             self._messages.clear()
             self._calls.clear()
             self._failures.clear()
+        self.recordings.reset()
 
     def answer(self, path: str, authorization: str, raw: bytes) -> tuple[int, Json]:
         text = raw.decode(errors="replace")
@@ -81,4 +89,3 @@ class ExotelStandin(JsonStandin):
 
 def _error(status: int, message: str) -> Json:
     return {"RestException": {"Status": status, "Message": message}}
-

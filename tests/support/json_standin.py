@@ -19,10 +19,16 @@ Json = dict[str, Any]
 class JsonStandin:
     """A local HTTP server whose POSTs are answered by ``answer``."""
 
+    media_credentials: tuple[str, str] = ("", "")
+    """The Basic credentials a recording on ``recordings`` is served to."""
+
     def __init__(self, port: int = 0) -> None:
+        from tests.support.recordings import RecordingShelf
+
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._port = port  # 0: any free port
+        self.recordings = RecordingShelf()
 
     def answer(self, path: str, authorization: str, body: bytes) -> tuple[int, Json]:
         """Return the status and JSON answer to a POST of ``body`` to ``path``."""
@@ -56,6 +62,9 @@ class JsonStandin:
                 self._reply(status, answer)
 
             def do_GET(self) -> None:
+                # A recording the stand-in holds, else the API's own answer to a GET.
+                if standin.recordings.serve(self, standin.media_credentials):
+                    return
                 status, answer = standin.answer_get(
                     self.path, self.headers.get("Authorization", "")
                 )

@@ -40,6 +40,13 @@ class PlivoStandin(JsonStandin):
         self._messages: list[Json] = []
         self._calls: list[Json] = []
         self._failures: list[tuple[int, str]] = []
+        self.media_credentials = (auth_id, auth_token)
+
+    def add_recording(self, name: str) -> str:
+        """Keep a recording as Plivo's media host would; return its ``RecordUrl`` here."""
+        path = f"/v1/Account/{self.auth_id}/Recording/{name}.mp3"
+        self.recordings.add(path)
+        return self.base_url + path
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -69,6 +76,7 @@ class PlivoStandin(JsonStandin):
             self._messages.clear()
             self._calls.clear()
             self._failures.clear()
+        self.recordings.reset()
 
     # -- answering --------------------------------------------------------------------
 
@@ -121,4 +129,3 @@ class PlivoStandin(JsonStandin):
         with self._lock:
             self._calls.append({**body, "request_uuid": request_uuid})
         return 201, {"api_id": api_id, "message": "call fired", "request_uuid": request_uuid}
-

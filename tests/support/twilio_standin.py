@@ -57,6 +57,8 @@ from types import TracebackType
 from typing import Any, Literal, Self
 from urllib.parse import parse_qs, urlsplit
 
+from tests.support.recordings import RecordingShelf
+
 __all__ = [
     "DEFAULT_ACCOUNT_SID",
     "DEFAULT_AUTH_TOKEN",
@@ -268,8 +270,10 @@ class _Handler(BaseHTTPRequestHandler):
         """Stay quiet; requests are recorded on the stand-in instead."""
 
     def do_GET(self) -> None:
-        """Handle a GET request."""
-        self._dispatch()
+        """Handle a GET request: a recording's media, or the REST API."""
+        standin = self.server.standin
+        if not standin.recordings.serve(self, (standin.account_sid, standin.auth_token)):
+            self._dispatch()
 
     def do_POST(self) -> None:
         """Handle a POST request."""
@@ -331,6 +335,7 @@ class TwilioStandin:
         self._call_resources: dict[str, Json] = {}
         self._failures: deque[_Failure] = deque()
         self._delay = 0.0
+        self.recordings = RecordingShelf()
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -469,6 +474,16 @@ class TwilioStandin:
             self._call_resources.clear()
             self._failures.clear()
             self._delay = 0.0
+        self.recordings.reset()
+
+    def add_recording(self, sid: str) -> str:
+        """Keep a recording as Twilio does; return its ``RecordingUrl`` (no suffix) on Twilio.
+
+        The app turns Twilio's host into this stand-in's, as the SDK's requests are.
+        """
+        path = f"/2010-04-01/Accounts/{self.account_sid}/Recordings/{sid}"
+        self.recordings.add(path + ".mp3")
+        return "https://api.twilio.com" + path
 
     def set_message_status(
         self,
