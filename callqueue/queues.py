@@ -82,15 +82,20 @@ def enqueue_batch(queue_name: str, jobs: list[EnqueueData]) -> None:
 
 
 def job_data(
-    func: Callable[..., Any], *args: Any, job_id: str, retry: Retry | None = None
+    func: Callable[..., Any],
+    *args: Any,
+    job_id: str,
+    retry: Retry | None = None,
+    timeout: int | None = None,
 ) -> EnqueueData:
-    """Describe one job for ``enqueue_batch``."""
+    """Describe one job for ``enqueue_batch`` (``timeout``: RQ's, 180 s, unless given)."""
     config = current_app.config
     return Queue.prepare_data(
         func,
         args=args,
         job_id=job_id,
         retry=retry,
+        timeout=timeout,
         result_ttl=config.get("RQ_RESULT_TTL", 3600),
         failure_ttl=config.get("RQ_FAILURE_TTL", 7 * 24 * 3600),
     )

@@ -98,6 +98,12 @@ DEFAULTS: dict[str, Any] = {
     # and how log lines are written ("text", or "json": one JSON object a line).
     "METRICS_TOKEN": "",
     "LOG_FORMAT": "text",
+    # Bulk SMS (callqueue.sms_batch): messages per send job, sends in flight at once in
+    # one worker process, and the provider's limit in SMS a second, shared by every
+    # worker on the same Redis (0: no limit).
+    "SMS_BATCH_SIZE": 100,
+    "SMS_SEND_CONCURRENCY": 32,
+    "SMS_PER_SECOND_LIMIT": 0.0,
 }
 
 # Settings that arrive as text from the environment but are used as numbers or flags.
@@ -126,6 +132,8 @@ _INTEGERS = {
     "IVR_FAULT_REPEAT_HOURS",
     "CAMPAIGN_MAX_ATTEMPTS",
     "CAMPAIGN_RETRY_MINUTES",
+    "SMS_BATCH_SIZE",
+    "SMS_SEND_CONCURRENCY",
 }
 _FLAGS = {"TELEPHONY_VALIDATE_SIGNATURES", "CALL_RECORDING"}
 _FALSE_WORDS = {"0", "false", "no", "off", ""}

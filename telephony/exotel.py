@@ -26,14 +26,13 @@ import hmac
 from collections.abc import Callable
 from typing import Any
 
-import requests
 from flask import Request, Response
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response as WsgiResponse
 
 from telephony.exceptions import PermanentTelephonyError, TransientTelephonyError
 from telephony.inbound import WebhookDialect
-from telephony.outbound import Receipt, post_json_api
+from telephony.outbound import Receipt, post_json_api, rest_session
 from telephony.records import (
     CALL_STATUSES,
     MESSAGE_STATUSES,
@@ -265,7 +264,7 @@ class ExotelProvider:
         self.dlt_entity_id = dlt_entity_id
         base_url = (api_base_url or EXOTEL_API_BASE_URL).rstrip("/")
         self.account_url = f"{base_url}/v1/Accounts/{sid}"
-        self.session = requests.Session()
+        self.session = rest_session()
         self.session.auth = (api_key, api_token)
 
     def send_sms(

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import requests
+import requests.adapters
 
 from core.phone import mask
 from telephony.exceptions import PermanentTelephonyError, TransientTelephonyError
@@ -17,6 +18,11 @@ log = logging.getLogger("sampark.telephony")
 
 REST_TIMEOUT_SECONDS = 10.0
 """How long one REST call may take before it counts as a passing fault."""
+
+REST_POOL_SIZE = 64
+"""Connections kept open to a provider: a worker sends up to ``SMS_SEND_CONCURRENCY`` SMS
+at once (``callqueue.sms_batch``), and requests' default of 10 would open and close a
+connection for each send beyond that."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +101,18 @@ class OutboxProvider:
     ) -> Receipt:
         log.info("outbox: call to %s", mask(to))
         return Receipt(self.name, f"OB{uuid.uuid4().hex}", "queued")
+
+
+def rest_session(session: requests.Session | None = None) -> requests.Session:
+    """Return an HTTP session for a provider's REST API, its pool sized for parallel sends.
+
+    Given ``session`` (an SDK's own), size that one's pool instead.
+    """
+    session = session or requests.Session()
+    adapter = requests.adapters.HTTPAdapter(pool_maxsize=REST_POOL_SIZE)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
 
 
 def post_json_api(

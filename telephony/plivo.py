@@ -18,13 +18,12 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import requests
 from flask import Request
 from werkzeug.datastructures import MultiDict
 
 from telephony.exceptions import TransientTelephonyError
 from telephony.inbound import WebhookDialect, public_base_url, webhook_params
-from telephony.outbound import Receipt, post_json_api
+from telephony.outbound import Receipt, post_json_api, rest_session
 from telephony.records import (
     CALL_STATUSES,
     MESSAGE_STATUSES,
@@ -264,7 +263,7 @@ class PlivoProvider:
         self.dlt_entity_id = dlt_entity_id
         base_url = (api_base_url or PLIVO_API_BASE_URL).rstrip("/")
         self.account_url = f"{base_url}/v1/Account/{auth_id}"
-        self.session = requests.Session()
+        self.session = rest_session()
         self.session.auth = (auth_id, auth_token)
 
     def send_sms(

@@ -23,7 +23,7 @@ from werkzeug.datastructures import MultiDict
 
 from telephony.exceptions import PermanentTelephonyError, TransientTelephonyError
 from telephony.inbound import WebhookDialect, webhook_params
-from telephony.outbound import REST_TIMEOUT_SECONDS, Receipt
+from telephony.outbound import REST_TIMEOUT_SECONDS, Receipt, rest_session
 from telephony.records import (
     CALL_STATUSES,
     MESSAGE_STATUSES,
@@ -239,6 +239,9 @@ class TwilioProvider:
             if api_base_url
             else TwilioHttpClient(timeout=REST_TIMEOUT_SECONDS)
         )
+        # The SDK keeps min(32, cores + 4) connections, https only: too few for a worker's
+        # parallel sends (callqueue.sms_batch).
+        rest_session(http_client.session)
         self.client = Client(account_sid, auth_token, http_client=http_client)
 
     def send_sms(
