@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.server import LOG_FILE, ROOT, bench_environment
+from bench.server import LOG_FILE, ROOT, TOKEN, bench_environment
 
 DEFAULT_MESSAGES = 5000
 """Messages (and no-op jobs) per round of part (a)."""
@@ -56,7 +56,6 @@ NOOP_QUEUE = "bench-noop"
 README_START, README_END = "<!-- bench:bulk-sms:start -->", "<!-- bench:bulk-sms:end -->"
 
 ACCOUNT_SID = "AC" + "b" * 32
-AUTH_TOKEN = "bench-twilio-token"
 
 
 def noop() -> None:
@@ -236,16 +235,16 @@ def _slow_provider(count: int, *, limit: int | None) -> dict[str, Any]:
     settings = {
         "TELEPHONY_PROVIDER": "twilio",
         "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
         "SMS_FROM": "+911140000000",
         "CALLER_ID": "+911140000001",
         "SMS_PER_SECOND_LIMIT": str(limit or 0),
     }
-    with TimedStandin(ACCOUNT_SID, AUTH_TOKEN) as standin:
+    with TimedStandin(ACCOUNT_SID, TOKEN) as standin:
         standin.delay(PROVIDER_DELAY_SECONDS)
         settings["TWILIO_API_BASE_URL"] = standin.base_url
-        with bench_environment(**settings, CALLING_HOURS="00:00-23:59:59") as env:
-            app = _app(env, **settings)
+        with bench_environment(CALLING_HOURS="00:00-23:59:59") as env:
+            env.update(settings)
+            app = _app(env, TWILIO_AUTH_TOKEN=TOKEN, **settings)
             worker = _start(["flask", "queue", "worker", "sms"], env)
             try:
                 with app.app_context():

@@ -21,7 +21,8 @@ local now_us = tonumber(now[1]) * 1000000 + tonumber(now[2])
 local slot = tonumber(redis.call('GET', KEYS[1]) or '0')
 if slot < now_us then slot = now_us end
 local following = slot + tonumber(ARGV[1])
-redis.call('SET', KEYS[1], following, 'PX', math.ceil((following - now_us) / 1000) + 1000)
+local expiry_ms = math.ceil((following - now_us) / 1000) + 1000
+redis.call('SET', KEYS[1], string.format('%.0f', following), 'PX', expiry_ms)
 return slot - now_us
 """
 

@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent import futures
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -147,32 +147,60 @@ class _Outcome:
 @app_job
 def send_messages(message_ids: list[int]) -> dict[str, int]:
     """Send recorded SMS; return how many ended how. Safe to run twice: a message that is
-    not ``queued`` (sent already, held by another worker, gone) is left alone."""
+    not ``queued`` (sent already, held by another worker, gone) is left alone.
+
+    Up to ``SMS_SEND_CONCURRENCY`` sends are in flight at once; each time some end, one
+    transaction records their outcomes and claims the next messages for the free places.
+    """
     sender = _Sender.for_app()
     concurrency = max(1, current_app.config["SMS_SEND_CONCURRENCY"])
+    # Claim for at least half the window at a time: one statement for many messages.
+    claim_at_least = max(1, concurrency // 2)
+    waiting = deque(message_ids)
+    in_flight: set[futures.Future[_Outcome]] = set()
+    outcomes: list[_Outcome] = []
     counts: Counter[str] = Counter()
-    threads = min(concurrency, len(message_ids))
-    pool = ThreadPoolExecutor(threads, thread_name_prefix="sms-send") if threads > 1 else None
+    threads = min(concurrency, len(waiting)) or 1
+    pool = futures.ThreadPoolExecutor(threads, thread_name_prefix="sms-send")
     try:
-        for chunk in _chunks(list(message_ids), concurrency):
-            claimed = _claim(chunk)
-            counts["not queued"] += len(chunk) - len(claimed)
-            if not claimed:
-                continue
-            if pool is None:
-                outcomes = [sender.attempt(message) for message in claimed]
-            else:
-                outcomes = list(pool.map(sender.attempt, claimed))
-            _record(outcomes)
+        while waiting or in_flight or outcomes:
+            free = concurrency - len(in_flight)
+            chunk: list[int] = []
+            if waiting and free >= min(len(waiting), claim_at_least):
+                chunk = [waiting.popleft() for _ in range(min(free, len(waiting)))]
+            claimed = _record_and_claim(outcomes, chunk)
             counts.update(outcome.result for outcome in outcomes)
+            counts["not queued"] += len(chunk) - len(claimed)
+            in_flight.update(pool.submit(sender.attempt, message) for message in claimed)
+            outcomes = []
+            if in_flight:
+                done, in_flight = futures.wait(in_flight, return_when=futures.FIRST_COMPLETED)
+                outcomes = [future.result() for future in done]
     finally:
-        if pool is not None:
-            pool.shutdown(wait=True)
+        pool.shutdown(wait=True)
     return {result: n for result, n in counts.items() if n}
 
 
+def _record_and_claim(outcomes: list[_Outcome], message_ids: list[int]) -> list[_Claimed]:
+    """In one transaction, write what came of some sends and claim the next messages;
+    then queue the retries' jobs."""
+    retries = _plan_retries(outcomes)
+    if outcomes:
+        rows = [{"id": outcome.message.id, **outcome.values} for outcome in outcomes]
+        for row in rows:
+            if row["id"] in retries:
+                row["job_id"] = retries[row["id"]].job_id
+        db.session.execute(update(OutboundMessage), rows)
+    claimed = _claim(message_ids) if message_ids else []
+    db.session.commit()
+    for outcome in outcomes:
+        _log(outcome)
+    _queue_retries(outcomes, retries)
+    return claimed
+
+
 def _claim(message_ids: list[int]) -> list[_Claimed]:
-    """Mark the queued ones of these messages ``sending``, in one committed statement."""
+    """Mark the queued ones of these messages ``sending`` (the caller commits)."""
     rows = db.session.execute(
         update(OutboundMessage)
         .where(OutboundMessage.id.in_(message_ids), OutboundMessage.status == MessageStatus.QUEUED)
@@ -191,7 +219,6 @@ def _claim(message_ids: list[int]) -> list[_Claimed]:
         )
         .execution_options(synchronize_session=False)
     ).all()
-    db.session.commit()
     return sorted((_Claimed(*row) for row in rows), key=lambda message: message.id)
 
 
@@ -291,38 +318,31 @@ class _Sender:
         )
 
 
-def _record(outcomes: list[_Outcome]) -> None:
-    """Write every outcome in one transaction, then queue the retries' jobs."""
-    retries: dict[int, list[int]] = defaultdict(list)
+def _plan_retries(outcomes: list[_Outcome]) -> dict[int, Batch]:
+    """Return the retry job of each message to retry, by message id (one job per wait)."""
+    by_wait: dict[int, list[int]] = defaultdict(list)
     for outcome in outcomes:
         if outcome.result == "retry":
-            retries[outcome.wait].append(outcome.message.id)
-    planned = {wait: plan_batches(ids) for wait, ids in retries.items()}
-    retry_job = {
-        message_id: batch.job_id
-        for batches in planned.values()
-        for batch in batches
+            by_wait[outcome.wait].append(outcome.message.id)
+    return {
+        message_id: batch
+        for ids in by_wait.values()
+        for batch in plan_batches(ids)
         for message_id in batch.message_ids
     }
-    rows = []
-    for outcome in outcomes:
-        row = {"id": outcome.message.id, **outcome.values}
-        if outcome.message.id in retry_job:
-            row["job_id"] = retry_job[outcome.message.id]
-        rows.append(row)
-    db.session.execute(update(OutboundMessage), rows)
-    db.session.commit()
-    for outcome in outcomes:
-        _log(outcome)
-    for wait, batches in planned.items():
+
+
+def _queue_retries(outcomes: list[_Outcome], retries: dict[int, Batch]) -> None:
+    """Queue (or schedule) the retry jobs once their messages' records are committed."""
+    waits = {outcome.message.id: outcome.wait for outcome in outcomes}
+    for batch in {batch.job_id: batch for batch in retries.values()}.values():
         try:
-            enqueue_batches(batches, wait_seconds=wait)
+            enqueue_batches([batch], wait_seconds=waits[batch.message_ids[0]])
         except RedisError as exc:
             # The relay hands them to RQ again once Redis answers and they are due.
-            ids = [i for batch in batches for i in batch.message_ids]
             db.session.execute(
                 update(OutboundMessage)
-                .where(OutboundMessage.id.in_(ids))
+                .where(OutboundMessage.id.in_(batch.message_ids))
                 .values(job_queued_at=None, job_id=None)
             )
             db.session.commit()
