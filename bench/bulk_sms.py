@@ -94,9 +94,12 @@ def _round(count: int, number: int) -> dict[str, Any]:
         try:
             with app.app_context():
                 _wait_for_workers(1)
+                cpu_before = _cpu_seconds(worker.pid)
                 figures = _record_relay_send(app, count, timeout=count / 5 + 60)
+                cpu = _cpu_seconds(worker.pid) - cpu_before
         finally:
             _stop(worker)
+        figures["worker_cpu_ms_per_sms"] = round(cpu * 1000 / count, 2)
     figures["noop_per_second"] = noop_rate
     print(
         f"round {number}: SimpleWorker {noop_rate:7.1f} no-op jobs/s   "
@@ -249,7 +252,9 @@ def _slow_provider(count: int, *, limit: int | None) -> dict[str, Any]:
             try:
                 with app.app_context():
                     _wait_for_workers(1)
+                    cpu_before = _cpu_seconds(worker.pid)
                     figures = _record_relay_send(app, count, timeout=count / 2 + 60)
+                    cpu = _cpu_seconds(worker.pid) - cpu_before
             finally:
                 _stop(worker)
         arrivals = sorted(standin.arrivals)
@@ -266,9 +271,26 @@ def _slow_provider(count: int, *, limit: int | None) -> dict[str, Any]:
         "requests_per_second": round((len(arrivals) - 1) / span, 1) if span else 0.0,
         "busiest_second": busiest,
         "limit": limit,
+        "worker_cpu_ms_per_sms": round(cpu * 1000 / count, 2),
     }
     print(f"slow provider, limit {limit or 'none'}: {result}")
     return result
+
+
+def _cpu_seconds(pid: int) -> float:
+    """Return the CPU time of a worker, its finished work horses and its live children."""
+    import psutil
+
+    process = psutil.Process(pid)
+    times = process.cpu_times()
+    total = times.user + times.system + times.children_user + times.children_system
+    for child in process.children(recursive=True):
+        try:
+            child_times = child.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += child_times.user + child_times.system
+    return total
 
 
 def _start(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:

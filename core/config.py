@@ -101,8 +101,8 @@ DEFAULTS: dict[str, Any] = {
     # Bulk SMS (callqueue.sms_batch): messages per send job, sends in flight at once in
     # one worker process, and the provider's limit in SMS a second, shared by every
     # worker on the same Redis (0: no limit).
-    "SMS_BATCH_SIZE": 100,
-    "SMS_SEND_CONCURRENCY": 32,
+    "SMS_BATCH_SIZE": 200,
+    "SMS_SEND_CONCURRENCY": 50,
     "SMS_PER_SECOND_LIMIT": 0.0,
 }
 
