@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 
+from flask import current_app
 from redis.exceptions import RedisError
 from sqlalchemy import select, update
 
@@ -22,14 +23,17 @@ from core.models import MessageStatus, OutboundMessage, utcnow
 log = logging.getLogger("sampark.relay")
 
 RELAY_BATCH = 500
-"""Messages moved per round trip to Redis."""
+"""Messages moved per round trip to Redis (rounded down to whole send jobs)."""
 
 
 def relay_messages(limit: int = 10 * RELAY_BATCH) -> int:
     """Queue the send jobs of messages that are due and not yet with RQ; return how many."""
     relayed = 0
+    # Whole send jobs per round trip: 500 would make jobs of 200, 200 and 100.
+    batch_size = max(1, current_app.config["SMS_BATCH_SIZE"])
+    step = max(1, RELAY_BATCH // batch_size) * batch_size
     while relayed < limit:
-        batches = _claim_batch(min(RELAY_BATCH, limit - relayed))
+        batches = _claim_batch(min(step, limit - relayed))
         if not batches:
             break
         ids = [message_id for batch in batches for message_id in batch.message_ids]

@@ -6,7 +6,6 @@ The jobs that send recorded messages live in ``callqueue.sms_batch``; the relay
 
 from __future__ import annotations
 
-import logging
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
@@ -20,8 +19,6 @@ from sqlalchemy.orm import Session
 from core.config import split_list
 from core.database import Prepared, RawCursor
 from core.models import UTCDateTime, utcnow
-
-log = logging.getLogger("sampark.sms")
 
 DEFAULT_TEMPLATES_FILE = Path(__file__).with_name("sms_templates.toml")
 
