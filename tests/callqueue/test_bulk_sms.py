@@ -6,7 +6,6 @@ import threading
 import time
 from datetime import timedelta
 
-import psutil
 from redis import Redis
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 from sqlalchemy import select, update
@@ -19,7 +18,7 @@ from core.extensions import db
 from core.models import OutboundMessage, utcnow
 from tests.conftest import run_jobs
 from tests.support.processes import wait_until
-from tests.support.workers import start_worker, stop_worker
+from tests.support.workers import kill_worker, start_worker, stop_worker
 
 
 def record_notices(app, count: int) -> list[str]:
@@ -134,10 +133,7 @@ def test_a_worker_killed_mid_batch_leaves_only_its_in_flight_sends_unknown(
         wait_until(lambda: list(statuses(app).values()).count("sending") == 3, timeout=15)
         held = sorted(n for n, s in statuses(app).items() if s == "sending")
         time.sleep(1.5)  # the requests are on the wire
-        family = [psutil.Process(worker.pid), *psutil.Process(worker.pid).children(True)]
-        for process in family:
-            process.kill()  # SIGKILL: worker, scheduler and the work horse mid-batch
-        worker.wait(timeout=5)
+        kill_worker(worker)
     finally:
         stop_worker(worker)
     # The provider takes the ones in flight anyway; the other five were never asked for.

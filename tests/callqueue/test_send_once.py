@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-import psutil
 from sqlalchemy import select, update
 
 from callqueue.queues import get_queue
@@ -16,7 +15,7 @@ from core.models import OutboundMessage, utcnow
 from telephony.outbound import REST_TIMEOUT_SECONDS
 from tests.ivr.test_missed_call import missed_call
 from tests.support.processes import wait_until
-from tests.support.workers import start_worker, stop_worker
+from tests.support.workers import kill_worker, start_worker, stop_worker
 
 
 def _message(app) -> OutboundMessage:
@@ -39,10 +38,7 @@ def test_a_worker_killed_while_the_provider_takes_an_sms_never_sends_it_twice(
             assert sweep()["relayed"] == 1
         wait_until(lambda: _message(app).status == "sending", timeout=10)
         time.sleep(0.5)  # the request is on the wire
-        family = [psutil.Process(worker.pid), *psutil.Process(worker.pid).children(True)]
-        for process in family:
-            process.kill()  # SIGKILL: worker, scheduler and the work horse mid-send
-        worker.wait(timeout=5)
+        kill_worker(worker)
     finally:
         stop_worker(worker)
     # The provider took it anyway.

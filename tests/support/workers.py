@@ -60,3 +60,11 @@ def stop_worker(process: subprocess.Popen[bytes], timeout: float = 15) -> int:
         except psutil.NoSuchProcess:
             pass
     return code
+
+
+def kill_worker(process: subprocess.Popen[bytes]) -> None:
+    """Kill a worker as a crash would (SIGKILL): it, its scheduler and a work horse mid-job."""
+    family = [psutil.Process(process.pid), *psutil.Process(process.pid).children(recursive=True)]
+    for each in family:
+        each.kill()
+    process.wait(timeout=5)
