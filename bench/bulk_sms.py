@@ -87,10 +87,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "rate_limited": limited,
         "ok": statistics.median(ratios) >= TARGET_RATIO
         and slow["sms_per_second"] >= TARGET_HOST_RATE
-        # Sends start no faster than the limit on Redis's clock (tests/callqueue hold it to
-        # that); on a busy machine a descheduled sender's requests reach the provider
-        # bunched, so the busiest second is reported and the average is held to the limit.
+        # One more in a second than the limit is the sleeps' jitter; a tenth more, a busy
+        # machine's (a sender set aside for a moment sends its due requests together).
         and limited["requests_per_second"] <= limit * 1.02
+        and limited["busiest_second"] <= limit * 1.1 + 1
         and all(r["sent"] == args.sms_messages for r in rounds)
         and slow["sent"] == slow["messages"] == slow["provider_requests"]
         and limited["sent"] == limited["messages"] == limited["provider_requests"],

@@ -243,6 +243,11 @@ class TwilioProvider:
         # parallel sends (callqueue.sms_batch).
         rest_session(http_client.session)
         self.client = Client(account_sid, auth_token, http_client=http_client)
+        # The SDK imports its REST resources on first use: done here, a worker does it once
+        # before forking its work horses, not in each horse while a batch's first sends
+        # wait on the import lock and then go out together (callqueue.sms_batch).
+        self.messages = self.client.messages
+        self.calls = self.client.calls
 
     def send_sms(
         self,
@@ -259,7 +264,7 @@ class TwilioProvider:
         if status_callback:
             options["status_callback"] = status_callback
         with _translated_errors():
-            message = self.client.messages.create(**options)
+            message = self.messages.create(**options)
         return Receipt(self.name, message.sid, str(message.status))
 
     def place_call(
@@ -279,7 +284,7 @@ class TwilioProvider:
             options["status_callback"] = status_callback
             options["status_callback_event"] = ["initiated", "ringing", "answered", "completed"]
         with _translated_errors():
-            call = self.client.calls.create(**options)
+            call = self.calls.create(**options)
         return Receipt(self.name, call.sid, str(call.status))
 
 
