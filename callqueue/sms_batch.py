@@ -115,13 +115,26 @@ def enqueue_messages(message_ids: Sequence[int]) -> list[Batch]:
     return batches
 
 
+def read_rate_limit(value: object) -> float:
+    """Read ``SMS_PER_SECOND_LIMIT``: SMS a second, 0 (or empty) for none."""
+    try:
+        limit = float(value or 0)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"SMS_PER_SECOND_LIMIT must be a number of SMS a second (0: no limit), not {value!r}"
+        ) from None
+    if limit < 0 or limit != limit:  # NaN is not a limit either
+        raise ValueError(f"SMS_PER_SECOND_LIMIT must be 0 or more, not {value!r}")
+    return limit
+
+
 def job_timeout(size: int) -> int:
     """Return how long a job of ``size`` messages may run: every round of sends may take
     the REST timeout twice (connect, then read), and a rate limit spaces the sends out
     (shared with other workers, hence four times its own share)."""
     config = current_app.config
     rounds = -(-size // max(1, config["SMS_SEND_CONCURRENCY"]))
-    limit = float(config["SMS_PER_SECOND_LIMIT"] or 0)
+    limit = config["SMS_PER_SECOND_LIMIT"]
     paced = 4 * size / limit if limit > 0 else 0
     return int(JOB_TIMEOUT_BASE_SECONDS + rounds * 2 * REST_TIMEOUT_SECONDS + paced)
 
@@ -237,7 +250,7 @@ class _Sender:
     def for_app(cls) -> _Sender:
         config = current_app.config
         outgoing = provider()
-        limit = float(config["SMS_PER_SECOND_LIMIT"] or 0)
+        limit = config["SMS_PER_SECOND_LIMIT"]
         return cls(
             provider=outgoing,
             sender=sms_sender(),

@@ -6,10 +6,12 @@ import threading
 import time
 from datetime import timedelta
 
+import pytest
 from redis import Redis
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 from sqlalchemy import select, update
 
+from app import create_app
 from callqueue.queues import get_queue
 from callqueue.rate_limit import RateLimit
 from callqueue.sms import record_message
@@ -166,3 +168,12 @@ def test_a_worker_killed_mid_batch_leaves_only_its_in_flight_sends_unknown(
     final = statuses(app)
     assert sorted(n for n, s in final.items() if s == "unknown") == held
     assert sorted(n for n, s in final.items() if s == "sent") == rest
+
+
+def test_a_rate_limit_that_is_not_a_number_stops_the_app_at_start(app_config):
+    for wrong in ("fast", "-5"):
+        with pytest.raises(ValueError, match="SMS_PER_SECOND_LIMIT must be"):
+            create_app({**app_config, "SMS_PER_SECOND_LIMIT": wrong})
+    assert (
+        create_app({**app_config, "SMS_PER_SECOND_LIMIT": ""}).config["SMS_PER_SECOND_LIMIT"] == 0.0
+    )
