@@ -3,13 +3,13 @@
 An outage notice goes to every consumer of a feeder at once. One RQ job per message
 cost a forked work horse and a dozen Redis round trips per SMS, and three transactions
 of its own: one worker sent some 15-20 SMS a second, and a notice to 1,00,000 consumers
-took well over an hour. Here the relay queues one job per ``SMS_BATCH_SIZE`` messages;
-the job claims ``SMS_SEND_CONCURRENCY`` of them in one statement, sends those at once
-from a thread pool (each send first waits for its slot under ``SMS_PER_SECOND_LIMIT``,
-``callqueue.rate_limit``) and records their outcomes in one transaction. Measured by
-``python -m bench --only bulk-sms`` (README, Benchmarks). It costs a thread pool per
-job and a job id on each message; ``SMS_BATCH_SIZE=1`` and ``SMS_SEND_CONCURRENCY=1``
-send one message a job, one at a time, as before.
+took well over an hour. Here the relay queues one job per ``SMS_BATCH_SIZE`` messages,
+and the job keeps ``SMS_SEND_CONCURRENCY`` sends in flight from a thread pool (each send
+first waits for its slot under ``SMS_PER_SECOND_LIMIT``, ``callqueue.rate_limit``); each
+time some end, one transaction records their outcomes and claims the next messages for
+the free places. Measured by ``python -m bench --only bulk-sms`` (README, Benchmarks).
+It costs a thread pool per job and a job id on each message; ``SMS_BATCH_SIZE=1`` and
+``SMS_SEND_CONCURRENCY=1`` send one message a job, one at a time, as before.
 
 Send-once holds as it did with a job per message: a message is marked ``sending`` in a
 committed claim before the provider is asked, and its outcome is recorded after. A worker
