@@ -29,8 +29,8 @@ test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 ## Load-test the webhooks against a bare Flask endpoint under the same server settings,
-## then take-next under 50 claimers and a campaign's pace (BENCH_ARGS="--only claim-next" or
-## "--only campaign-pace" runs that alone);
+## then take-next under 50 claimers, a campaign's pace and bulk SMS (BENCH_ARGS="--only
+## claim-next", "--only campaign-pace" or "--only bulk-sms" runs that alone);
 ## the figures go to bench/results/ and README.md.
 bench: setup
 	$(PY) -m bench --write-readme $(BENCH_ARGS)

@@ -5,7 +5,8 @@ load is N unique, correctly signed calls over keep-alive connections. After the 
 call must be recorded in SQL and queued in Redis, and every answer must be the rejection.
 Then the IVR's bill step (``bench/ivr.py``), take-next under 50 claimers
 (``bench/claim.py``) and the pace one worker places a campaign's calls at
-(``bench/campaign.py``); ``--only PART`` runs one part alone.
+(``bench/campaign.py``) and how fast one worker sends bulk SMS (``bench/bulk_sms.py``);
+``--only PART`` runs one part alone.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ import sys
 import time
 from typing import Any
 
+from bench.bulk_sms import DEFAULT_MESSAGES as DEFAULT_SMS_MESSAGES
+from bench.bulk_sms import DEFAULT_ROUNDS as DEFAULT_SMS_ROUNDS
+from bench.bulk_sms import DEFAULT_SLOW_MESSAGES as DEFAULT_SMS_SLOW_MESSAGES
 from bench.campaign import DEFAULT_CALLS as DEFAULT_CAMPAIGN_CALLS
 from bench.campaign import DEFAULT_RATE as DEFAULT_CAMPAIGN_RATE
 from bench.claim import CLAIMERS
@@ -40,7 +44,7 @@ TARGETS = (
     ("missed-call webhook", "app:create_app()"),
 )
 README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
-PARTS = ("webhooks", "ivr", "claim-next", "campaign-pace")
+PARTS = ("webhooks", "ivr", "claim-next", "campaign-pace", "bulk-sms")
 """The benchmark's parts, in the order they run."""
 
 
@@ -99,6 +103,21 @@ def main() -> int:
         default=DEFAULT_CAMPAIGN_CALLS,
         help="calls in the campaign-pace bench's campaign",
     )
+    parser.add_argument(
+        "--sms-messages",
+        type=int,
+        default=DEFAULT_SMS_MESSAGES,
+        help="messages (and no-op jobs) per round of the bulk-sms bench",
+    )
+    parser.add_argument(
+        "--sms-rounds", type=int, default=DEFAULT_SMS_ROUNDS, help="rounds of the bulk-sms bench"
+    )
+    parser.add_argument(
+        "--sms-slow-messages",
+        type=int,
+        default=DEFAULT_SMS_SLOW_MESSAGES,
+        help="messages sent through the 200 ms provider stand-in",
+    )
     args = parser.parse_args()
     parts = (args.only,) if args.only else PARTS
     results = ROOT / "bench" / "results"
@@ -126,6 +145,11 @@ def main() -> int:
 
         failure = "one worker placed the calls slower than the set pace"
         ok = run_part("campaign-pace", campaign, args, failure) and ok
+    if "bulk-sms" in parts:
+        from bench import bulk_sms
+
+        failure = "one worker sent bulk SMS slower than the targets, or over the rate limit"
+        ok = run_part("bulk-sms", bulk_sms, args, failure) and ok
     return 0 if ok else 1
 
 

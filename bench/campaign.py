@@ -12,11 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
-import signal
 import statistics
-import subprocess
-import sys
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -24,7 +20,13 @@ from typing import Any
 
 from sqlalchemy import text
 
-from bench.server import LOG_FILE, ROOT, bench_environment
+from bench.server import (
+    bench_environment,
+    replace_between_markers,
+    start_process,
+    stop_process,
+    wait_for_rq_workers,
+)
 
 DEFAULT_RATE = 50.0
 """The pace set for the campaign, calls a second."""
@@ -107,10 +109,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         )
         with app.app_context(), db.engine.begin() as connection:
             seed_overdue_accounts(connection, calls, today=date.today())
-        worker = _start_worker(env)
+        worker = start_process(["flask", "queue", "worker"], env)
         try:
             with app.app_context():
-                _wait_for_worker()
+                wait_for_rq_workers()
                 created = create_campaign(
                     CampaignKind.OVERDUE_BILLS,
                     name="pace",
@@ -121,46 +123,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 db.session.rollback()
             placed = _wait_until_placed(app, created.id, calls, timeout=calls / rate * 4 + 60)
         finally:
-            _stop(worker)
+            stop_process(worker)
     return _figures(placed, rate, calls)
-
-
-def _start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    flask = str(Path(sys.executable).parent / "flask")
-    log = open(LOG_FILE, "ab")  # noqa: SIM115 - the child keeps its own copy
-    try:
-        return subprocess.Popen(
-            [flask, "queue", "worker"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    finally:
-        log.close()
-
-
-def _wait_for_worker(timeout: float = 60.0) -> None:
-    """Wait until the worker has registered itself (and so started its scheduler) in Redis."""
-    from rq import Worker
-
-    from core.redis_client import redis_client
-
-    deadline = time.monotonic() + timeout
-    while not Worker.count(connection=redis_client()):
-        if time.monotonic() > deadline:
-            raise RuntimeError("the worker did not start; see bench/results/server.log")
-        time.sleep(0.2)
-
-
-def _stop(worker: subprocess.Popen[bytes]) -> None:
-    os.killpg(worker.pid, signal.SIGTERM)
-    try:
-        worker.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(worker.pid, signal.SIGKILL)
-        worker.wait()
 
 
 def _wait_until_placed(
@@ -215,7 +179,6 @@ def _figures(placed: list[tuple[Any, Any]], rate: float, calls: int) -> dict[str
 def write_readme(readme: Path, f: dict[str, Any]) -> None:
     """Replace the figures between the campaign-pace markers in README.md."""
     lines = [
-        README_START,
         f"Measured by `python -m bench --only campaign-pace` on {time.strftime('%Y-%m-%d')}: "
         f"{os.cpu_count()} cores, SQLite, embedded Redis, one `flask queue worker`, the outbox "
         f"provider, {f['calls']:,} calls at a set pace of {f['set_rate']:g}/s.",
@@ -224,8 +187,5 @@ def write_readme(readme: Path, f: dict[str, Any]) -> None:
         "|---:|---:|---:|---:|---:|---:|",
         f"| {f['set_rate']:g}/s | {f['placed_per_second']} | {f['share_of_set_rate']} "
         f"| {f['late_p50_ms']} ms | {f['late_p99_ms']} ms | {f['late_max_ms']} ms |",
-        README_END,
     ]
-    pattern = re.escape(README_START) + ".*?" + re.escape(README_END)
-    text_ = re.sub(pattern, "\n".join(lines), readme.read_text(), flags=re.S)
-    readme.write_text(text_)
+    replace_between_markers(readme, README_START, README_END, lines)

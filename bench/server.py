@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -213,3 +215,51 @@ def comparison(rounds: Rounds, bare_name: str, target_name: str, name: str) -> d
             if status != 200
         ),
     }
+
+
+def start_process(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """Start a program of the virtualenv (``flask …``, ``rq …``) in the project, in a
+    session of its own, its output going to ``LOG_FILE``."""
+    program = str(Path(sys.executable).parent / command[0])
+    log = open(LOG_FILE, "ab")  # noqa: SIM115 - the child keeps its own copy
+    try:
+        return subprocess.Popen(
+            [program, *command[1:]],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    finally:
+        log.close()
+
+
+def wait_for_rq_workers(count: int = 1, timeout: float = 60.0) -> None:
+    """Wait (in an app context) until ``count`` RQ workers have registered in Redis."""
+    from rq import Worker
+
+    from core.redis_client import redis_client
+
+    deadline = time.monotonic() + timeout
+    while Worker.count(connection=redis_client()) < count:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the worker did not start; see bench/results/server.log")
+        time.sleep(0.1)
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """Stop a process started by ``start_process`` and all it started (SIGTERM, then KILL)."""
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def replace_between_markers(readme: Path, start: str, end: str, lines: list[str]) -> None:
+    """Replace what README.md holds between a part's ``start`` and ``end`` markers."""
+    pattern = re.escape(start) + ".*?" + re.escape(end)
+    text = re.sub(pattern, "\n".join([start, *lines, end]), readme.read_text(), flags=re.S)
+    readme.write_text(text)

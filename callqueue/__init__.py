@@ -14,7 +14,10 @@ def init_app(app: Flask) -> None:
     from callqueue import metrics, sweep
     from callqueue.campaign_cli import campaign_cli
     from callqueue.cli import queue_cli
+    from callqueue.sms_batch import read_rate_limit
 
+    # A limit that is not a number fails here, at start, not in every send job.
+    app.config["SMS_PER_SECOND_LIMIT"] = read_rate_limit(app.config["SMS_PER_SECOND_LIMIT"])
     app.cli.add_command(queue_cli)
     app.cli.add_command(campaign_cli)
     metrics.init_app(app)

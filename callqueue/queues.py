@@ -92,14 +92,19 @@ def enqueue_batch(queue_name: str, jobs: list[EnqueueData]) -> None:
 
 
 def job_data(
-    func: Callable[..., Any], *args: Any, job_id: str, retry: Retry | None = None
+    func: Callable[..., Any],
+    *args: Any,
+    job_id: str,
+    retry: Retry | None = None,
+    timeout: int | None = None,
 ) -> EnqueueData:
-    """Describe one job for ``enqueue_batch``."""
+    """Describe one job for ``enqueue_batch`` (``timeout``: RQ's, 180 s, unless given)."""
     return Queue.prepare_data(
         func,
         args=args,
         job_id=job_id,
         retry=retry,
+        timeout=timeout,
         result_ttl=settings().RQ_RESULT_TTL,
         failure_ttl=settings().RQ_FAILURE_TTL,
     )

@@ -1,31 +1,25 @@
-"""SMS: the template catalogue, recording a message, and the job that sends it."""
+"""SMS: the template catalogue, recording a message, and its retry policy.
+
+The jobs that send recorded messages live in ``callqueue.sms_batch``; the relay
+(``callqueue.relay``) hands them to RQ.
+"""
 
 from __future__ import annotations
 
-import logging
 import tomllib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from rq import Retry
-from sqlalchemy import bindparam, insert, text, update
+from sqlalchemy import bindparam, insert, text
 from sqlalchemy.orm import Session
 
-from callqueue.context import app_job
-from callqueue.queues import SMS_QUEUE, enqueue_batch, job_data
 from core.config import settings, split_list
 from core.database import Prepared, RawCursor
-from core.extensions import db
 from core.models import MessageStatus, OutboundMessage, UTCDateTime, utcnow
-from core.phone import mask
-from telephony import provider, sms_sender, webhook_url
-from telephony.exceptions import PermanentTelephonyError, TransientTelephonyError
-
-log = logging.getLogger("sampark.sms")
 
 DEFAULT_TEMPLATES_FILE = Path(__file__).with_name("sms_templates.toml")
 
@@ -157,95 +151,6 @@ def backoff_seconds() -> list[int]:
     retries = max(current_app.config["SMS_MAX_ATTEMPTS"] - 1, 0)
     # Too few waits given: the last one repeats.
     return [waits[min(i, len(waits) - 1)] for i in range(retries)] if waits else [60] * retries
-
-
-def job_id(message_id: int) -> str:
-    """Return the RQ job id of a message's send job (one per message, whatever the attempt)."""
-    return f"sms-{message_id}"
-
-
-def _retry() -> Retry | None:
-    waits = backoff_seconds()
-    return Retry(max=len(waits), interval=waits) if waits else None
-
-
-def enqueue_messages(message_ids: list[int]) -> None:
-    """Queue many messages' send jobs in one round trip; raises ``RedisError`` if Redis is down."""
-    retry = _retry()
-    jobs = [job_data(send_message, i, job_id=job_id(i), retry=retry) for i in message_ids]
-    enqueue_batch(SMS_QUEUE, jobs)
-
-
-@app_job
-def send_message(message_id: int) -> str:
-    """Send one recorded SMS; safe to run twice, and raises only to ask RQ for a retry."""
-    claimed = db.session.execute(
-        update(OutboundMessage)
-        .where(OutboundMessage.id == message_id, OutboundMessage.status == MessageStatus.QUEUED)
-        # While sending, next_attempt_at says when this attempt began (the sweep reads it).
-        .values(
-            status=MessageStatus.SENDING,
-            attempts=OutboundMessage.attempts + 1,
-            next_attempt_at=utcnow(),
-        )
-    ).rowcount
-    db.session.commit()
-    if not claimed:
-        return "not queued (sent already, held by another worker, or gone)"
-    message = db.session.get(OutboundMessage, message_id)
-    assert message is not None  # claimed just now
-    config = current_app.config
-    try:
-        receipt = provider().send_sms(
-            message.recipient,
-            message.body,
-            sender=sms_sender(),
-            status_callback=_status_callback_url(),
-            dlt_template_id=message.dlt_template_id,
-        )
-    except TransientTelephonyError as exc:
-        if exc.may_have_been_taken:
-            # Asking again could send it twice; a person settles it (MessageStatus.UNKNOWN).
-            _finish(message, MessageStatus.UNKNOWN, error=f"{exc}: {UNANSWERED_NOTE}")
-            log.error(
-                "SMS %s to %s: the provider did not answer and may have taken it; not sent again",
-                message_id,
-                mask(message.recipient),
-            )
-            return "unknown"
-        if message.attempts >= config["SMS_MAX_ATTEMPTS"]:
-            _finish(message, MessageStatus.FAILED, error=str(exc))
-            log.error("SMS %s to %s failed for good: %s", message_id, mask(message.recipient), exc)
-            return "failed"
-        waits = backoff_seconds()
-        wait = waits[min(message.attempts - 1, len(waits) - 1)] if waits else 60
-        message.status = MessageStatus.QUEUED
-        message.error = str(exc)
-        message.next_attempt_at = utcnow() + timedelta(seconds=wait)
-        db.session.commit()
-        log.warning("SMS %s to %s will be retried: %s", message_id, mask(message.recipient), exc)
-        raise
-    except PermanentTelephonyError as exc:
-        _finish(message, MessageStatus.FAILED, error=str(exc))
-        log.error("SMS %s to %s refused: %s", message_id, mask(message.recipient), exc)
-        return "refused"
-    message.provider = receipt.provider
-    message.provider_sid = receipt.sid
-    message.sent_at = utcnow()
-    _finish(message, MessageStatus.SENT, error=None)
-    log.info("SMS %s sent to %s via %s", message_id, mask(message.recipient), receipt.provider)
-    return "sent"
-
-
-def _finish(message: OutboundMessage, status: MessageStatus, *, error: str | None) -> None:
-    message.status = status
-    message.error = error
-    db.session.commit()
-
-
-def _status_callback_url() -> str | None:
-    # Without a public URL the provider could not reach us: ask for no reports.
-    return webhook_url("sms.sms_status") if current_app.config["PUBLIC_BASE_URL"] else None
 
 
 def record_messages(

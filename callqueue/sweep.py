@@ -10,7 +10,6 @@ from datetime import timedelta
 
 from flask import Flask, current_app
 from redis.exceptions import RedisError
-from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import select, update
 
@@ -18,7 +17,8 @@ from callqueue.calls import recover_calls
 from callqueue.campaigns import reschedule_lost_calls
 from callqueue.queues import reset_redis_pause
 from callqueue.relay import relay_messages
-from callqueue.sms import UNANSWERED_NOTE, enqueue_messages, job_id
+from callqueue.sms import UNANSWERED_NOTE
+from callqueue.sms_batch import enqueue_messages
 from core import housekeeping
 from core.database import write_transaction
 from core.extensions import db
@@ -159,11 +159,12 @@ def mark_abandoned_sends() -> int:
 def requeue_lost_messages() -> tuple[int, int]:
     """Queue again messages handed to RQ whose job Redis no longer has; return (requeued, live).
 
-    Redis can lose jobs (a restart without a dump, a flush); the SQL record cannot.
+    Redis can lose jobs (a restart without a dump, a flush), and a worker killed mid-batch
+    leaves its job abandoned; the SQL record cannot be lost.
     """
     cutoff = utcnow() - timedelta(seconds=current_app.config["RECONCILE_AFTER_SECONDS"])
-    overdue = db.session.scalars(
-        select(OutboundMessage.id)
+    overdue = db.session.execute(
+        select(OutboundMessage.id, OutboundMessage.job_id)
         .where(
             OutboundMessage.status == MessageStatus.QUEUED,
             OutboundMessage.job_queued_at <= cutoff,
@@ -173,22 +174,20 @@ def requeue_lost_messages() -> tuple[int, int]:
         .limit(BATCH_SIZE)
     ).all()
     db.session.rollback()
-    connection = redis_client()
-    lost = []
-    for message_id in overdue:
-        try:
-            status = Job.fetch(job_id(message_id), connection=connection).get_status()
-        except NoSuchJobError:
-            status = None
-        if status not in _LIVE_JOB_STATUSES:
-            lost.append(message_id)
+    # Messages queued before batches came have no job id: their job was named after them.
+    job_of = {row.id: row.job_id or f"sms-{row.id}" for row in overdue}
+    job_ids = sorted(set(job_of.values()))
+    jobs = Job.fetch_many(job_ids, connection=redis_client())
+    live = {job.id for job in jobs if job and job.get_status(refresh=False) in _LIVE_JOB_STATUSES}
+    lost = [message_id for message_id, job in job_of.items() if job not in live]
     if lost:
-        enqueue_messages(lost)
+        batches = enqueue_messages(lost)
         with write_transaction(db.session):
-            db.session.execute(
-                update(OutboundMessage)
-                .where(OutboundMessage.id.in_(lost))
-                .values(job_queued_at=utcnow())
-            )
+            for batch in batches:
+                db.session.execute(
+                    update(OutboundMessage)
+                    .where(OutboundMessage.id.in_(batch.message_ids))
+                    .values(job_queued_at=utcnow(), job_id=batch.job_id)
+                )
         log.info("sweep: queued again %d message(s) whose job Redis had lost", len(lost))
     return len(lost), len(overdue) - len(lost)

@@ -208,6 +208,13 @@ class Settings:
     AFTER_CALL_WORK_SECONDS: int = 60
     WALLBOARD_REFRESH_SECONDS: int = 10
 
+    # Bulk SMS (callqueue.sms_batch): messages per send job, sends in flight at once in
+    # one worker process, and the provider's limit in SMS a second, shared by every
+    # worker on the same Redis (0: no limit).
+    SMS_BATCH_SIZE: int = 200
+    SMS_SEND_CONCURRENCY: int = 50
+    SMS_PER_SECOND_LIMIT: float = 0.0
+
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
         """Read each setting from ``config``, as its declared type."""
@@ -215,10 +222,13 @@ class Settings:
         values = {}
         for each in fields(cls):
             value = config.get(each.name, each.default)
+            if isinstance(value, str) and not value.strip() and hints[each.name] in (int, float):
+                value = each.default  # NAME= in the environment: as if it were not set
             try:
                 values[each.name] = _as(hints[each.name], value)
             except (TypeError, ValueError) as exc:
-                raise SettingsError(f"{each.name}={value!r} is not a {hints[each.name]}") from exc
+                kind = _KIND_WORDS.get(hints[each.name], str(hints[each.name]))
+                raise SettingsError(f"{each.name}={value!r} must be {kind}") from exc
         return cls(**values)
 
     @cached_property
@@ -257,6 +267,8 @@ DEFAULTS: dict[str, Any] = {each.name: each.default for each in fields(Settings)
 def _field_types() -> dict[str, type]:
     return get_type_hints(Settings)
 
+
+_KIND_WORDS = {int: "a whole number", float: "a number"}
 
 _FALSE_WORDS = {"0", "false", "no", "off", ""}
 

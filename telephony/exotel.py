@@ -27,14 +27,13 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-import requests
 from flask import Request, Response
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response as WsgiResponse
 
 from telephony.exceptions import PermanentTelephonyError, TransientTelephonyError
 from telephony.inbound import WebhookDialect
-from telephony.outbound import Receipt, Recording, fetch_media, post_json_api
+from telephony.outbound import Receipt, Recording, fetch_media, post_json_api, rest_session
 from telephony.records import (
     CALL_STATUSES,
     MESSAGE_STATUSES,
@@ -273,7 +272,7 @@ class ExotelProvider:
         base_url = (api_base_url or EXOTEL_API_BASE_URL).rstrip("/")
         self.account_url = f"{base_url}/v1/Accounts/{sid}"
         self.media_hosts = (base_url, *EXOTEL_RECORDING_HOSTS)
-        self.session = requests.Session()
+        self.session = rest_session()
         self.session.auth = (api_key, api_token)
 
     def send_sms(

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import requests
+import requests.adapters
 
 from core.phone import mask
 from telephony.exceptions import PermanentTelephonyError, TransientTelephonyError
@@ -22,6 +23,10 @@ REST_TIMEOUT_SECONDS = 10.0
 
 RECORDING_CHUNK_BYTES = 64 * 1024
 """A recording is passed on in pieces of this size, never held whole in memory."""
+REST_POOL_SIZE = 64
+"""Connections kept open to a provider: a worker sends up to ``SMS_SEND_CONCURRENCY`` SMS
+at once (``callqueue.sms_batch``), and requests' default of 10 would open and close a
+connection for each send beyond that."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +171,18 @@ def fetch_media(
             yield from answer.iter_content(RECORDING_CHUNK_BYTES)
 
     return Recording(content_type, chunks(), int(length) if length and length.isdigit() else None)
+
+
+def rest_session(session: requests.Session | None = None) -> requests.Session:
+    """Return an HTTP session for a provider's REST API, its pool sized for parallel sends.
+
+    Given ``session`` (an SDK's own), size that one's pool instead.
+    """
+    session = session or requests.Session()
+    adapter = requests.adapters.HTTPAdapter(pool_maxsize=REST_POOL_SIZE)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
 
 
 def post_json_api(

@@ -19,13 +19,12 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import requests
 from flask import Request
 from werkzeug.datastructures import MultiDict
 
 from telephony.exceptions import TransientTelephonyError
 from telephony.inbound import WebhookDialect, public_base_url, webhook_params
-from telephony.outbound import Receipt, Recording, fetch_media, post_json_api
+from telephony.outbound import Receipt, Recording, fetch_media, post_json_api, rest_session
 from telephony.records import (
     CALL_STATUSES,
     MESSAGE_STATUSES,
@@ -269,7 +268,7 @@ class PlivoProvider:
         base_url = (api_base_url or PLIVO_API_BASE_URL).rstrip("/")
         self.account_url = f"{base_url}/v1/Account/{auth_id}"
         self.media_hosts = (base_url, PLIVO_API_BASE_URL, PLIVO_MEDIA_HOST)
-        self.session = requests.Session()
+        self.session = rest_session()
         self.session.auth = (auth_id, auth_token)
 
     def send_sms(

@@ -24,7 +24,7 @@ from werkzeug.datastructures import MultiDict
 
 from telephony.exceptions import PermanentTelephonyError, TransientTelephonyError
 from telephony.inbound import WebhookDialect, webhook_params
-from telephony.outbound import REST_TIMEOUT_SECONDS, Receipt, Recording, fetch_media
+from telephony.outbound import REST_TIMEOUT_SECONDS, Receipt, Recording, fetch_media, rest_session
 from telephony.records import (
     CALL_STATUSES,
     MESSAGE_STATUSES,
@@ -244,11 +244,19 @@ class TwilioProvider:
             if api_base_url
             else TwilioHttpClient(timeout=REST_TIMEOUT_SECONDS)
         )
+        # The SDK keeps min(32, cores + 4) connections, https only: too few for a worker's
+        # parallel sends (callqueue.sms_batch).
+        rest_session(http_client.session)
         self.client = Client(account_sid, auth_token, http_client=http_client)
         self.api_base_url = (api_base_url or TWILIO_API_HOST).rstrip("/")
         # Recordings are media, not the SDK's JSON: fetched with plain requests, same account.
         self.media = requests.Session()
         self.media.auth = (account_sid, auth_token)
+        # The SDK imports its REST resources on first use: done here, a worker does it once
+        # before forking its work horses, not in each horse while a batch's first sends
+        # wait on the import lock and then go out together (callqueue.sms_batch).
+        self.messages = self.client.messages
+        self.calls = self.client.calls
 
     def send_sms(
         self,
@@ -265,7 +273,7 @@ class TwilioProvider:
         if status_callback:
             options["status_callback"] = status_callback
         with _translated_errors():
-            message = self.client.messages.create(**options)
+            message = self.messages.create(**options)
         return Receipt(self.name, message.sid, str(message.status))
 
     def place_call(
@@ -285,7 +293,7 @@ class TwilioProvider:
             options["status_callback"] = status_callback
             options["status_callback_event"] = ["initiated", "ringing", "answered", "completed"]
         with _translated_errors():
-            call = self.client.calls.create(**options)
+            call = self.calls.create(**options)
         return Receipt(self.name, call.sid, str(call.status))
 
     def calls_placed(self, to: str, *, caller_id: str, since: datetime) -> list[Receipt] | None:

@@ -174,6 +174,9 @@ class OutboundMessage(db.Model):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # When the relay handed the message to RQ; None while it waits in SQL only.
     job_queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The RQ job that sends it (a batch of messages, ``callqueue.sms_batch``): the sweep
+    # asks Redis about this job to find messages whose job was lost.
+    job_id: Mapped[str | None] = mapped_column(String(64))
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from callqueue.sms import record_message, send_message
+from callqueue.sms import record_message
+from callqueue.sms_batch import send_messages
 from core.extensions import db
 from core.models import OutboundMessage
 from tests.conftest import run_jobs
@@ -28,9 +29,11 @@ def test_transient_failures_are_retried_until_sent(app, client, twilio_api):
 
 
 def test_retries_are_spaced_by_the_backoff(make_app, twilio_api):
+    from rq.job import Job
     from rq.registry import ScheduledJobRegistry
 
     from callqueue.queues import get_queue
+    from core.redis_client import redis_client
 
     app = make_app(SMS_RETRY_BACKOFF="30,120")
     twilio_api.fail_next(1, status=500, resource="messages")
@@ -43,7 +46,10 @@ def test_retries_are_spaced_by_the_backoff(make_app, twilio_api):
     assert 29 <= wait <= 35
     with app.app_context():
         scheduled = ScheduledJobRegistry(queue=get_queue("sms"))
-        assert scheduled.get_job_ids() == [f"sms-{message.id}"]
+        # The retry is a send job of its own, due when the backoff ends.
+        [job_id] = scheduled.get_job_ids()
+        assert job_id == message.job_id
+        assert Job.fetch(job_id, connection=redis_client()).args == ([message.id],)
 
 
 def test_gives_up_after_the_last_attempt(make_app, twilio_api):
@@ -72,14 +78,14 @@ def test_a_job_run_twice_sends_once(app, twilio_api):
             db.session, key="missed_call_ack", to="+919812345678", language="hi"
         )
         db.session.commit()
-        assert send_message(message_id) == "sent"
-        assert send_message(message_id).startswith("not queued")
+        assert send_messages([message_id]) == {"sent": 1}
+        assert send_messages([message_id]) == {"not queued": 1}
     assert len(twilio_api.messages) == 1
 
 
 def test_a_job_for_a_vanished_message_returns_quietly(app):
     with app.app_context():
-        assert send_message(424242).startswith("not queued")
+        assert send_messages([424242]) == {"not queued": 1}
 
 
 def test_without_twilio_credentials_messages_go_to_the_outbox(make_app, twilio_api):

@@ -47,8 +47,16 @@ def test_text_from_the_environment_becomes_the_declared_type(
 def test_a_setting_that_is_not_its_type_stops_the_app_naming_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with pytest.raises(SettingsError, match="SLA_MINUTES='two hours'"):
+    with pytest.raises(SettingsError, match="SLA_MINUTES='two hours' must be a whole number"):
         _load(tmp_path, monkeypatch, SLA_MINUTES="two hours")
+
+
+def test_an_empty_number_in_the_environment_is_the_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = _load(tmp_path, monkeypatch, SLA_MINUTES="", CAMPAIGN_CALLS_PER_SECOND=" ")
+    assert config.settings_of(app).SLA_MINUTES == config.DEFAULTS["SLA_MINUTES"]
+    assert config.settings_of(app).CAMPAIGN_CALLS_PER_SECOND == 1.0
 
 
 def test_what_is_parsed_from_settings_is_parsed_once(
