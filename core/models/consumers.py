@@ -33,7 +33,7 @@ class ConsumerAccount(db.Model):
     supply_status: Mapped[str] = mapped_column(String(20), default="active")
     language: Mapped[str] = mapped_column(String(5), default="hi")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Smart meters (migration 0014, meters/): "postpaid", "prepaid" or "smart", and the
+    # Smart meters (migration 0013, meters/): "postpaid", "prepaid" or "smart", and the
     # meter's id at the head-end, which prepaid and smart meters are switched through.
     meter_kind: Mapped[str] = mapped_column(
         String(10), default="postpaid", server_default="postpaid"

@@ -1,7 +1,7 @@
 """Outage notices: consumers' feeder and area, outages, and the SMS sent about them
 
 Revision ID: 0015_outages
-Revises: 0011_session_version
+Revises: 0014_connection_clock
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 from core.models.types import PHONE, UTCDateTime
 
 revision = "0015_outages"
-down_revision = "0013_connection_clock"
+down_revision = "0014_connection_clock"
 branch_labels = None
 depends_on = None
 

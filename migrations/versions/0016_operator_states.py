@@ -1,7 +1,7 @@
 """operator_states: each operator's state between calls (after-call work, away)
 
 Revision ID: 0016_operator_states
-Revises: 0011_session_version
+Revises: 0015_outages
 
 Take-next offers no callback to an operator in after-call work (for AFTER_CALL_WORK_SECONDS
 after recording an outcome, or until "Ready") or away; the wallboard shows the states.

@@ -1,7 +1,7 @@
 """Smart meters: the meter's kind and head-end id on each account, and reconnection orders
 
-Revision ID: 0014_meters
-Revises: 0011_session_version
+Revision ID: 0013_meters
+Revises: 0012_payments
 
 A prepaid or smart-meter consumer cut off for non-payment is reconnected through the meter
 head-end once a payment clears their dues (meters/). Every existing account is postpaid.
@@ -12,7 +12,7 @@ from alembic import op
 
 import core.models
 
-revision = "0014_meters"
+revision = "0013_meters"
 down_revision = "0012_payments"
 branch_labels = None
 depends_on = None

@@ -1,7 +1,7 @@
 """the connection clock: clocks, stage history, field engineers' areas
 
-Revision ID: 0013_connection_clock
-Revises: 0011_session_version
+Revision ID: 0014_connection_clock
+Revises: 0013_meters
 
 A paid new-connection application gets a clock (its area, area class and deadline fixed
 at payment) and a history of the stages field engineers record; a field engineer's
@@ -13,8 +13,8 @@ from alembic import op
 
 import core.models
 
-revision = "0013_connection_clock"
-down_revision = "0014_meters"
+revision = "0014_connection_clock"
+down_revision = "0013_meters"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """outbound_messages.job_id: SMS are sent in batches, one RQ job per batch
 
-Revision ID: 0018_bulk_sms
-Revises: 0011_session_version
+Revision ID: 0017_bulk_sms
+Revises: 0016_operator_states
 
 A message's send job was named after the message (``sms-<id>``); a batch job sends many,
 so each message records the id of the job that holds it, for the sweep to look up.
@@ -10,7 +10,7 @@ so each message records the id of the job that holds it, for the sweep to look u
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0018_bulk_sms"
+revision = "0017_bulk_sms"
 down_revision = "0016_operator_states"
 branch_labels = None
 depends_on = None
