@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import psutil
 from rq import Queue, Worker
+from rq.scheduler import SCHEDULER_KEY_TEMPLATE
 
 from callqueue.queues import SMS_QUEUE
 from callqueue.sweep import sweep
@@ -85,6 +86,11 @@ def test_delayed_jobs_go_out_soon_after_a_crashed_worker_is_replaced(
             connection = redis_client()
             wait_until(lambda: connection.exists(f"rq:scheduler-lock:{SMS_QUEUE}"), timeout=10)
             scheduler_lock = connection.get(f"rq:scheduler-lock:{SMS_QUEUE}")
+            # The scheduler takes its lock, then its process records itself (host, pid): a
+            # crash between the two leaves a lock nobody can tell is dead, which RQ lets
+            # expire (61 s). The crash tested here is of a scheduler that is running.
+            record = SCHEDULER_KEY_TEMPLATE % scheduler_lock.decode()
+            wait_until(lambda: connection.hget(record, "pid"), timeout=10)
         # A crash: the worker and its scheduler die at once, leaving the scheduler's lock.
         for process in [psutil.Process(first.pid), *psutil.Process(first.pid).children()]:
             process.send_signal(signal.SIGKILL)
