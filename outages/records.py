@@ -17,9 +17,9 @@ from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 
 from core.audit import record_audit
+from core.config import settings
 from core.database import write_transaction
 from core.extensions import db
-from core.hours import calling_hours
 from core.models import MessageStatus, OutboundMessage, utcnow
 from core.models.consumers import ConsumerAccount, LinkedNumber
 from core.models.outages import NoticeKind, Outage, OutageKind, OutageNotice, OutageState
@@ -303,25 +303,30 @@ def _notice_counts(outage_ids: list[int]) -> dict[int, tuple[int, int, int, int,
 
 
 def current_outage_for(phone: str | None, now: datetime | None = None) -> Outage | None:
-    """Return the current outage on a feeder or in an area of the caller's accounts, if any."""
+    """Return the current outage on a feeder or in an area of the caller's accounts, if any.
+
+    Every IVR call asks at the language step, and nearly always no outage is announced: the
+    few announced ones are read first (``ix_outages_state_feeder``), and the caller's
+    accounts only when there are some.
+    """
     if not phone:
         return None
     now = now or utcnow()
-    mine = (
+    current = db.session.scalars(
+        select(Outage)
+        .where(Outage.state == OutageState.ANNOUNCED, Outage.starts_at <= now)
+        .order_by(Outage.starts_at.desc())
+    ).all()
+    if not current:
+        return None
+    places = db.session.execute(
         select(ConsumerAccount.feeder, ConsumerAccount.area)
         .join(LinkedNumber, LinkedNumber.account_id == ConsumerAccount.id)
         .where(LinkedNumber.phone == phone)
-    ).subquery()
-    return db.session.scalar(
-        select(Outage)
-        .where(
-            Outage.state == OutageState.ANNOUNCED,
-            Outage.starts_at <= now,
-            Outage.feeder.in_(select(mine.c.feeder)) | Outage.area.in_(select(mine.c.area)),
-        )
-        .order_by(Outage.starts_at.desc())
-        .limit(1)
-    )
+    ).all()
+    feeders = {feeder for feeder, _ in places if feeder}
+    areas = {area for _, area in places if area}
+    return next((o for o in current if o.feeder in feeders or o.area in areas), None)
 
 
 def outage_prompts(phone: str | None, now: datetime | None = None) -> list[Said]:
@@ -335,5 +340,5 @@ def outage_prompts(phone: str | None, now: datetime | None = None) -> list[Said]
     )
     return [
         opening,
-        *restoration_prompts(outage.expected_restoration_at, now, calling_hours().zone),
+        *restoration_prompts(outage.expected_restoration_at, now, settings().zone),
     ]
