@@ -1,5 +1,6 @@
 """gunicorn settings for the web processes (``gunicorn -c gunicorn.conf.py 'app:create_app()'``)."""
 
+import faulthandler
 import os
 import shutil
 import signal
@@ -64,6 +65,10 @@ def post_worker_init(worker):  # noqa: ANN001 - gunicorn's hook signature
     import gc
 
     gc.freeze()
+    # `kill -USR2 <worker pid>` prints where each of its threads is, to the error log: how
+    # to see what a worker that will not stop or answer is waiting on. (The master takes
+    # USR2 to re-execute itself; a worker has no use for it.)
+    faulthandler.register(signal.SIGUSR2, all_threads=True)
     # gthread's own SIGINT/SIGQUIT handler shuts its thread pool down from inside the
     # handler. A signal that lands while the main thread is handing a connection to the
     # pool (which holds the pool's lock while a new thread starts) waits for that lock
