@@ -115,7 +115,7 @@ _BILL_FOR_CALLER = PreparedRead(
             EXISTS (SELECT 1 FROM linked_numbers l WHERE l.account_id = a.id AND l.phone = :phone)
                 AS caller_linked,
             latest.amount_due, latest.amount_after_due, latest.due_date,
-            latest.paid_on AS latest_paid_on,
+            latest.paid_on AS latest_paid_on, latest.paid_amount AS latest_paid_amount,
             paid.paid_on, paid.paid_amount
         FROM consumer_accounts a
         LEFT JOIN bills latest ON latest.id = (
@@ -140,6 +140,7 @@ _BILL_FOR_CALLER = PreparedRead(
     amount_after_due=MONEY,
     due_date=Date,
     latest_paid_on=Date,
+    latest_paid_amount=MONEY,
     paid_on=Date,
     paid_amount=MONEY,
 )
@@ -152,16 +153,18 @@ def bill_for_caller(account_id: int, phone: str | None) -> BillStatus | None:
     if not rows:
         return None
     (account_number, supply_status, has_links, caller_linked, amount_due, amount_after_due,
-     due_date, latest_paid_on, paid_on, paid_amount) = rows[0]  # fmt: skip
+     due_date, latest_paid_on, latest_paid_amount, paid_on, paid_amount) = rows[0]  # fmt: skip
     if has_links and not caller_linked:
         return None
     has_bill = due_date is not None  # a bill always has one; without bills the join gives NULL
     unpaid = has_bill and latest_paid_on is None
+    # Part paid (a payment short of the bill, payments/ledger.py): what is left is owed.
+    part = latest_paid_amount or 0
     return BillStatus(
         account=AccountRef(account_id, account_number),
-        amount_due=amount_due if unpaid else None,
+        amount_due=max(amount_due - part, 0) if unpaid else None,
         due_date=due_date if unpaid else None,
-        amount_after_due=amount_after_due if unpaid else None,
+        amount_after_due=max(amount_after_due - part, 0) if unpaid else None,
         last_paid_amount=paid_amount,
         last_paid_on=paid_on,
         disconnected=supply_status == "disconnected",

@@ -3,8 +3,9 @@
 ``mark_paid`` runs in the door's write transaction and records the payment once (a
 payment's source and external id are unique), then applies it: a demand paid in full moves
 its application to PAID (audited, an SMS to the consumer), a bill payment adds to the
-account's latest unpaid bill. A partial, excess, second or unmatched payment is recorded
-and flagged for supervisors, and changes no status. Nothing here moves a paid demand back.
+account's latest unpaid bill (an SMS to the account's numbers says what is left to pay).
+A partial, excess, second or unmatched payment is recorded and flagged for supervisors,
+and changes no status. Nothing here moves a paid demand back.
 ``announce`` sends the signals once the door has committed.
 """
 
@@ -23,7 +24,7 @@ from callqueue.sms import record_message
 from core import events
 from core.audit import record_audit
 from core.models.applications import Application, ApplicationStatus
-from core.models.consumers import Bill, ConsumerAccount
+from core.models.consumers import Bill, ConsumerAccount, LinkedNumber
 from core.models.payments import (
     FLAGGED_OUTCOMES,
     LinkStatus,
@@ -34,6 +35,7 @@ from core.models.payments import (
 from core.phone import mask
 from forms.exceptions import ApplicationNumberError, UnknownServiceError
 from forms.numbers import INDIA_TIME, parse_application_number
+from ivr.accounts import AccountRef
 from payments.exceptions import UnknownReferenceError
 from voice_prompts.spoken import amount_text
 
@@ -42,8 +44,17 @@ log = logging.getLogger("sampark.payments")
 SMS_PAYMENT_RECEIVED = "payment_received"
 """SMS template: the demand of an application is paid."""
 
+SMS_BILL_PAID = "bill_payment_received"
+"""SMS template: a payment that settled the account's bill."""
+
+SMS_BILL_PART_PAID = "bill_part_payment_received"
+"""SMS template: a payment towards the bill that leaves some of it to pay."""
+
 MAX_AMOUNT = Decimal("9999999999.99")
 """The largest amount a money column holds (12 digits, 2 after the point)."""
+
+MAX_RECEIPT_NUMBERS = 5
+"""Numbers told of a bill payment: those first linked to the account (as the IVR allows)."""
 
 COUNTED_OUTCOMES = (PaymentOutcome.PAID, PaymentOutcome.PART, PaymentOutcome.PARTIAL)
 """Payments that add up towards an application's demand."""
@@ -239,9 +250,37 @@ def _apply_to_bill(
         return Recorded(None, PaymentOutcome.WRONG_AMOUNT)
     bill.paid_amount = paid_amount
     if paid_amount < due:
+        _tell_bill_payment(session, account, receipt.amount, balance=due - paid_amount)
         return Recorded(None, PaymentOutcome.PARTIAL)
     bill.paid_on = paid_on
+    _tell_bill_payment(session, account, receipt.amount, balance=None)
     return Recorded(None, PaymentOutcome.PAID, dues_cleared=account.id, paid_at=receipt.paid_at)
+
+
+def _tell_bill_payment(
+    session: Session, account: ConsumerAccount, amount: Decimal, *, balance: Decimal | None
+) -> None:
+    """Record the receipt SMS for each number linked to the account, in its language.
+
+    In the door's transaction, so a payment heard twice (a duplicate never gets here) or
+    rolled back sends nothing. An account with no linked number hears it from the IVR.
+    """
+    numbers = session.scalars(
+        select(LinkedNumber.phone)
+        .where(LinkedNumber.account_id == account.id)
+        .order_by(LinkedNumber.id)
+        .limit(MAX_RECEIPT_NUMBERS)
+    ).all()
+    language = account.language
+    values = {
+        "account": AccountRef(account.id, account.account_number).masked,
+        "amount": amount_text(amount, language),
+    }
+    if balance is not None:
+        values["balance"] = amount_text(balance, language)
+    key = SMS_BILL_PAID if balance is None else SMS_BILL_PART_PAID
+    for phone in numbers:  # one each: a number is linked to an account once
+        record_message(session, key=key, to=phone, language=language, values=values)
 
 
 def announce(recorded: Recorded) -> None:

@@ -49,6 +49,16 @@ def test_a_paid_latest_bill_leaves_nothing_due(app):
     assert status.last_paid_amount == Decimal("55.00")
 
 
+def test_a_part_paid_bill_is_read_as_what_is_left_to_pay(app):
+    part_paid = {**bill(11, amount="842.00"), "paid_amount": Decimal("800.00")}
+    status = status_of(app, [bill(10, paid=True, amount="90.50"), part_paid])
+    assert status is not None
+    assert (status.amount_due, status.amount_after_due) == (Decimal("42.00"), Decimal("52.00"))
+    assert status.due_date == date(2026, 11, 15)
+    # The last payment announced is still the last bill paid in full.
+    assert (status.last_paid_amount, status.last_paid_on) == (Decimal("90.50"), date(2026, 10, 10))
+
+
 def test_a_payment_older_than_the_recent_bills_is_not_announced(app):
     history = [bill(1, year=2024, paid=True)] + [
         bill(month, year=2025) for month in range(1, RECENT_BILLS + 1)

@@ -15,7 +15,7 @@ from flask import Flask
 from core import events
 from core.extensions import db
 from core.models.applications import Application, ApplicationStatus
-from core.models.consumers import Bill, ConsumerAccount
+from core.models.consumers import Bill, ConsumerAccount, LinkedNumber
 from payments.webhooks import posting_signature
 from tests.support.razorpay_standin import RazorpayStandin
 
@@ -108,13 +108,20 @@ def add_link(app: Flask, razorpay_api: RazorpayStandin, application_id: int) -> 
 
 
 def add_account(
-    app: Flask, *, amount_due: str = "842.00", after_due: str = "860.00", due: date | None = None
+    app: Flask,
+    *,
+    amount_due: str = "842.00",
+    after_due: str = "860.00",
+    due: date | None = None,
+    phones: tuple[str, ...] = (),
+    language: str = "hi",
 ) -> int:
-    """Record a consumer with one unpaid bill; return the account's id."""
+    """Record a consumer with one unpaid bill (and these linked numbers); return its id."""
     with app.app_context():
-        account = ConsumerAccount(account_number=ACCOUNT, name="Sunita Devi", language="hi")
+        account = ConsumerAccount(account_number=ACCOUNT, name="Sunita Devi", language=language)
         db.session.add(account)
         db.session.flush()
+        db.session.add_all(LinkedNumber(phone=phone, account_id=account.id) for phone in phones)
         db.session.add(
             Bill(
                 account_id=account.id,

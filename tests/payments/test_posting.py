@@ -11,9 +11,11 @@ from sqlalchemy import func, select
 
 from core.extensions import db
 from core.models.applications import Application
+from core.models.calls import OutboundMessage
 from core.models.consumers import Bill
 from core.models.payments import Payment
 from tests.payments.conftest import (
+    ACCOUNT,
     DEMAND,
     NUMBER,
     add_account,
@@ -21,6 +23,9 @@ from tests.payments.conftest import (
     post_posting,
     posting_body,
 )
+
+MOBILE = "+919812345670"
+OTHER_MOBILE = "+919812345671"
 
 
 def bill_state(app) -> tuple:
@@ -55,6 +60,51 @@ def test_after_the_due_date_the_later_amount_is_owed(app, client, signals):
     assert rest.json["outcome"] == "paid"
     assert bill_state(app) == (Decimal("860.00"), date(2026, 12, 5))
     assert [name for name, _ in signals].count("dues-cleared") == 1
+
+
+def receipts(app) -> list[tuple[str, str, str]]:
+    with app.app_context():
+        rows = db.session.scalars(
+            select(OutboundMessage)
+            .where(OutboundMessage.template.like("bill_%payment_received"))
+            .order_by(OutboundMessage.id)
+        ).all()
+        return [(message.recipient, message.template, message.body) for message in rows]
+
+
+def test_each_linked_number_is_told_what_was_paid_and_what_is_left(app, client):
+    add_account(app, phones=(MOBILE, OTHER_MOBILE), language="en")
+    post_posting(client, posting_body(amount="800.00"))
+    post_posting(client, posting_body(amount="800.00"))  # the same transaction again
+    first = receipts(app)
+    assert [(to, template) for to, template, _ in first] == [
+        (MOBILE, "bill_part_payment_received"),
+        (OTHER_MOBILE, "bill_part_payment_received"),
+    ]
+    body = first[0][2]
+    assert "₹800.00" in body and "Still to pay: ₹42.00" in body
+    assert ACCOUNT not in body and ACCOUNT[-4:] in body  # masked, as the IVR's SMS
+
+    post_posting(client, posting_body(amount="42.00", transaction_id="BBPS0000000002"))
+    settled = receipts(app)[2:]
+    assert [template for _, template, _ in settled] == ["bill_payment_received"] * 2
+    assert "₹42.00" in settled[0][2] and "paid in full" in settled[0][2]
+
+
+def test_the_receipt_is_in_the_consumers_language_with_indian_grouping(app, client):
+    add_account(app, amount_due="123456.50", after_due="124000.00", phones=(MOBILE,))
+    post_posting(client, posting_body(amount="123456.50"))
+    [(_, template, body)] = receipts(app)
+    assert template == "bill_payment_received"
+    assert "₹1,23,456.50" in body and "धन्यवाद" in body
+
+
+def test_a_payment_with_no_bill_due_sends_no_receipt(app, client):
+    add_account(app, phones=(MOBILE,))
+    post_posting(client, posting_body())
+    post_posting(client, posting_body(transaction_id="BBPS0000000002"))  # bill already paid
+    assert [template for _, template, _ in receipts(app)] == ["bill_payment_received"]
+    assert payments(app)[1][1] == "no_demand"
 
 
 def test_same_transaction_twice_is_recorded_once(app, client, signals):
