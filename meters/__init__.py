@@ -26,6 +26,7 @@ def init_app(app: Flask) -> None:
     app.extensions[reconnection.COMMAND_HOURS_KEY] = reconnection.read_command_hours(app.config)
     events.dues_cleared.connect(reconnection.on_dues_cleared)
     housekeeping.register(app, "reconnection_callbacks", reconnection.give_callbacks)
+    housekeeping.register(app, "reconnections_recovered", reconnection.recover_lost_orders)
     housekeeping.register(
         app, "reconnections_requeued", reconnection.requeue_lost_orders, needs_redis=True
     )

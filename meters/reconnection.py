@@ -17,7 +17,9 @@ Passing head-end errors are tried again after ``RECONNECT_RETRY_BACKOFF``; after
 reports connected, the order is ``failed`` and the consumer gets a priority callback (a
 person looks). Work is recorded in SQL before it reaches Redis: the sweep queues again
 the steps Redis lost (``requeue_lost_orders``) and gives a priority callback to a consumer
-still disconnected ``RECONNECT_CALLBACK_AFTER_MINUTES`` after paying (``give_callbacks``).
+still disconnected ``RECONNECT_CALLBACK_AFTER_MINUTES`` after paying (``give_callbacks``),
+and records the order of a payment whose signal a dying process never sent
+(``recover_lost_orders``).
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ from core.models.meters import (
     OrderStatus,
     ReconnectionOrder,
 )
+from core.models.payments import Payment, PaymentOutcome
 from core.phone import mask
 from core.redis_client import redis_client
 from meters.exceptions import (
@@ -83,6 +86,9 @@ past it, the sweep takes the run's worker for dead and queues the step again."""
 
 SWEEP_BATCH = 500
 """Orders looked at per sweep; the next sweep takes the rest."""
+
+RECOVER_WINDOW = timedelta(days=1)
+"""How far back the sweep looks for a payment whose ``dues_cleared`` never arrived."""
 
 ALWAYS = "00:00-23:59:59.999999"
 """The command window when only days off or holidays are set."""
@@ -470,6 +476,54 @@ def requeue_lost_orders(*, now: datetime | None = None) -> int:
     if requeued:
         log.info("sweep: queued again %d reconnection order(s)", requeued)
     return requeued
+
+
+def recover_lost_orders(*, now: datetime | None = None) -> int:
+    """Record the orders of payments whose ``dues_cleared`` never arrived; return how many.
+
+    A payment commits before its signal is sent, so a process that dies between the two
+    leaves a consumer who paid cut off with no order (and no callback: ``give_callbacks``
+    looks at orders). The payments that settled a bill in the last ``RECOVER_WINDOW``, at
+    least ``RECONCILE_AFTER_SECONDS`` ago (the signal has had its chance), of accounts still
+    cut off and switched by the head-end, without an order for that payment, are given
+    one now. ``record_order`` is idempotent per payment, so a signal arriving at the same
+    moment records nothing twice.
+    """
+    now = now or utcnow()
+    settled = now - timedelta(seconds=current_app.config["RECONCILE_AFTER_SECONDS"])
+    session = db.session
+    session.rollback()
+    lost = session.execute(
+        select(Payment.account_id, Payment.paid_at)
+        .join(ConsumerAccount, ConsumerAccount.id == Payment.account_id)
+        .outerjoin(
+            ReconnectionOrder,
+            (ReconnectionOrder.account_id == Payment.account_id)
+            & (ReconnectionOrder.paid_at == Payment.paid_at),
+        )
+        .where(
+            Payment.recorded_at >= now - RECOVER_WINDOW,
+            Payment.recorded_at <= settled,
+            Payment.outcome == PaymentOutcome.PAID,
+            Payment.account_id.is_not(None),
+            ConsumerAccount.supply_status == "disconnected",
+            ConsumerAccount.meter_kind.in_(sorted(REMOTE_SWITCHED_KINDS)),
+            ReconnectionOrder.id.is_(None),
+        )
+        .order_by(Payment.recorded_at)
+        .limit(SWEEP_BATCH)
+    ).all()
+    session.rollback()
+    recovered = 0
+    for account_id, paid_at in lost:
+        order_id = record_order(account_id, paid_at, now=now)
+        if order_id is None:
+            continue  # an order under way already, or recorded meanwhile
+        recovered += 1
+        log.warning("account %s: reconnection order %s recorded by the sweep", account_id, order_id)
+        # Redis down: requeue_lost_orders queues it later, as any order recorded then.
+        enqueue(METERS_QUEUE, advance_order, order_id, 0, job_id=job_id(order_id, 0))
+    return recovered
 
 
 def give_callbacks(*, now: datetime | None = None) -> int:

@@ -115,6 +115,8 @@ class Payment(db.Model):
         Index("ix_payments_application", "application_id"),
         # The supervisors' list of flagged payments, newest first.
         Index("ix_payments_flagged", "flagged", "id"),
+        # The day's payments, looked at again by the sweep (meters.reconnection).
+        Index("ix_payments_recorded", "recorded_at"),
     )
 
 

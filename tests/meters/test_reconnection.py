@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from rq.job import Job
 from sqlalchemy import select, update
 
 from callqueue.sweep import sweep
+from core.database import write_transaction
 from core.extensions import db
 from core.models import Callback, CallbackStatus, OutboundMessage, utcnow
-from core.models.consumers import ConsumerAccount
+from core.models.consumers import Bill, ConsumerAccount
 from core.models.meters import ReconnectionOrder
 from core.redis_client import redis_client
-from meters.reconnection import CLAIM_LEASE, advance_order, job_id, requeue_lost_orders
+from meters.reconnection import (
+    CLAIM_LEASE,
+    advance_order,
+    job_id,
+    recover_lost_orders,
+    requeue_lost_orders,
+)
+from payments.ledger import Receipt, mark_paid
 from tests.conftest import run_jobs
 from tests.meters.conftest import (
     CALLER,
@@ -330,3 +339,58 @@ def test_a_step_whose_worker_died_is_taken_up_again_once_its_claim_lapses(
     settle(app)
     assert orders(app)[0].status == "connected"
     assert len(head_end_api.switchings) == 1 and len(twilio_api.messages) == 1
+
+
+def pay_and_die_before_the_signal(app, account_id: int, paid_at: datetime) -> None:
+    """Record a bill payment as a door does, then stop as a process killed before announce."""
+    with app.app_context():
+        db.session.execute(
+            update(Bill).where(Bill.account_id == account_id).values(paid_amount=None, paid_on=None)
+        )
+        db.session.commit()
+        account = db.session.get(ConsumerAccount, account_id).account_number
+        receipt = Receipt(
+            source="posting",
+            channel="bbps",
+            external_id="BBPS0000000001",
+            reference=account,
+            amount=Decimal("1551.00"),  # after the due date
+            paid_at=paid_at,
+        )
+        with write_transaction(db.session):
+            assert mark_paid(db.session, receipt).dues_cleared == account_id
+
+
+def test_a_payment_whose_signal_was_lost_is_reconnected_by_the_sweep(
+    app, head_end_api, twilio_api
+):
+    account_id = add_meter_consumer(app)
+    pay_and_die_before_the_signal(app, account_id, PAID_AT)
+    assert orders(app) == []
+    with app.app_context():
+        assert sweep()["reconnections_recovered"] == 1
+        assert sweep()["reconnections_recovered"] == 0  # the order is there now
+    settle(app)
+    assert supply_status(app, account_id) == "active"
+    assert [order.status for order in orders(app)] == ["connected"]
+    assert len(head_end_api.switchings) == 1
+    # The signal arriving after all (a slow process) records nothing more.
+    clear_dues(app, account_id, PAID_AT)
+    settle(app)
+    assert len(orders(app)) == 1 and len(head_end_api.switchings) == 1
+    bodies = [message["Body"] for message in twilio_api.messages]
+    assert sum("फिर से चालू कर दी गई है" in body for body in bodies) == 1
+
+
+def test_the_sweep_leaves_a_payment_alone_while_its_signal_may_still_come(
+    make_app, head_end_api
+):
+    app = make_app(**{**head_end_settings(head_end_api), "RECONCILE_AFTER_SECONDS": 60})
+    account_id = add_meter_consumer(app)
+    pay_and_die_before_the_signal(app, account_id, PAID_AT)
+    with app.app_context():
+        assert recover_lost_orders() == 0  # recorded just now: the signal has its minute
+        assert recover_lost_orders(now=utcnow() + timedelta(minutes=2)) == 1
+        # A day on, a payment is no longer looked at (nor is this one, which has its order).
+        assert recover_lost_orders(now=utcnow() + timedelta(days=2)) == 0
+    assert len(orders(app)) == 1
