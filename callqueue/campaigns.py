@@ -28,6 +28,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
+from callqueue.calls import CLOCK_SKEW, STUCK_PLACING_AFTER
 from callqueue.context import app_job
 from callqueue.queues import CAMPAIGNS_QUEUE, get_queue
 from core.config import settings
@@ -417,6 +418,74 @@ def reschedule_lost_calls(*, now: datetime | None = None) -> int:
             pipeline.execute()
         log.info("campaigns: scheduled again %d call(s) whose job Redis had lost", len(lost))
     return len(lost)
+
+
+def settle_stuck_calls(*, now: datetime | None = None) -> int:
+    """Settle calls left placing by a worker that died; return how many were settled.
+
+    A call is marked ``calling`` before the provider is asked to place it and named when
+    its answer comes. A worker killed between the two leaves it ``calling`` with no name
+    for good (no status callback comes for a call never placed), and its campaign never
+    finishes. Once ``STUCK_PLACING_AFTER`` has passed, the provider is asked which calls to
+    the number it took since: none, and the attempt ends unanswered (called again, within
+    the attempts); one, and the call is named and settled by the status the provider gives
+    (a call still ringing is left to its status callbacks); several, or a provider that
+    cannot tell, and the call is ``unknown``, as after a provider timeout: never rung twice.
+    """
+    now = now or utcnow()
+    session = db.session
+    stuck = session.execute(
+        select(CampaignCall.id, CampaignCall.phone, CampaignCall.attempts, CampaignCall.updated_at)
+        .where(
+            CampaignCall.status == CampaignCallStatus.CALLING,
+            CampaignCall.call_sid.is_(None),
+            CampaignCall.updated_at <= now - STUCK_PLACING_AFTER,
+        )
+        .order_by(CampaignCall.updated_at)
+        .limit(LOST_CALL_BATCH)
+    ).all()
+    session.rollback()
+    settled = 0
+    for call_id, phone, attempt, placing_since in stuck:
+        try:
+            found = provider().calls_placed(
+                phone, caller_id=current_app.config["CALLER_ID"], since=placing_since - CLOCK_SKEW
+            )
+        except TelephonyError as exc:
+            log.warning("campaign call %s: could not ask the provider: %s", call_id, exc)
+            continue  # the next sweep asks again
+        if found is not None:
+            named = set(
+                session.scalars(
+                    select(CampaignCall.call_sid).where(
+                        CampaignCall.call_sid.in_([receipt.sid for receipt in found])
+                    )
+                )
+            )
+            session.rollback()
+            found = [receipt for receipt in found if receipt.sid not in named]
+        if found == []:
+            log.info("campaign call %s: the provider took no call; attempt ended", call_id)
+            _end_attempt(call_id, None, "no-answer", now)
+        elif found is not None and len(found) == 1:
+            (receipt,) = found
+            with write_transaction(session):
+                session.execute(
+                    update(CampaignCall)
+                    .where(
+                        CampaignCall.id == call_id,
+                        CampaignCall.status == CampaignCallStatus.CALLING,
+                        CampaignCall.call_sid.is_(None),
+                    )
+                    .values(call_sid=receipt.sid, updated_at=now)
+                )
+            _end_attempt(call_id, receipt.sid, receipt.status, now)
+            log.info("campaign call %s: the provider had placed it (%s)", call_id, receipt.status)
+        else:
+            _mark_unknown(call_id, attempt, now)
+            log.warning("campaign call %s: may have rung; not placed again", call_id)
+        settled += 1
+    return settled
 
 
 def _schedule_retry(call_id: int, attempt: int, due_at: datetime) -> None:

@@ -14,7 +14,7 @@ from rq.job import Job, JobStatus
 from sqlalchemy import select, update
 
 from callqueue.calls import recover_calls
-from callqueue.campaigns import reschedule_lost_calls
+from callqueue.campaigns import reschedule_lost_calls, settle_stuck_calls
 from callqueue.queues import reset_redis_pause
 from callqueue.relay import relay_messages
 from callqueue.sms import UNANSWERED_NOTE
@@ -82,6 +82,8 @@ def init_app(app: Flask) -> None:
     housekeeping.register(
         app, "campaign_calls_rescheduled", reschedule_lost_calls, needs_redis=True
     )
+    # Needs Redis: a call ended unanswered is scheduled again there.
+    housekeeping.register(app, "campaign_calls_settled", settle_stuck_calls, needs_redis=True)
 
 
 def sweep() -> SweepReport:

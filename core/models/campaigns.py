@@ -52,6 +52,9 @@ WAITING_CAMPAIGN_CALL_SQL = (
 )
 """Calls waiting for their job to run: the ones a lost Redis job leaves behind."""
 
+PLACING_CAMPAIGN_CALL_SQL = f"status = '{CampaignCallStatus.CALLING}' AND call_sid IS NULL"
+"""Calls a worker is placing (or died placing): the provider has not named them yet."""
+
 
 class Campaign(db.Model):
     """One run of announcements, paced at ``rate`` calls per second."""
@@ -100,5 +103,12 @@ class CampaignCall(db.Model):
             "due_at",
             sqlite_where=db.text(WAITING_CAMPAIGN_CALL_SQL),
             postgresql_where=db.text(WAITING_CAMPAIGN_CALL_SQL),
+        ),
+        # Calls being placed, not yet named: the sweep settles those a dead worker left.
+        Index(
+            "ix_campaign_calls_placing",
+            "updated_at",
+            sqlite_where=db.text(PLACING_CAMPAIGN_CALL_SQL),
+            postgresql_where=db.text(PLACING_CAMPAIGN_CALL_SQL),
         ),
     )

@@ -9,11 +9,12 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from callqueue.calls import job_id, place_call, recover_calls, start_call
-from callqueue.campaigns import place_campaign_call
-from callqueue.queues import CALLS_QUEUE, enqueue, get_queue
+from callqueue.campaigns import place_campaign_call, settle_stuck_calls
+from callqueue.queues import CALLS_QUEUE, CAMPAIGNS_QUEUE, enqueue, get_queue
 from core.extensions import db
 from core.models import Callback, utcnow
 from core.models.attempts import CallAttempt
+from core.models.campaigns import CampaignCall
 from core.models.console import AuditEvent
 from telephony.outbound import REST_TIMEOUT_SECONDS
 from tests.callcenter.conftest import create_user, login
@@ -207,3 +208,64 @@ def test_a_campaign_call_the_provider_answered_late_is_not_retried_and_settles_l
         placed["sid"],
         "no-answer",
     )
+
+
+def test_a_campaign_call_whose_worker_died_placing_it_is_named_and_not_rung_again(
+    make_app, app_config, twilio_api, tmp_path
+):
+    config = {**app_config, "RECONCILE_AFTER_SECONDS": 0}
+    app = make_app(**config)
+    twilio_api.delay(3)  # a slow provider: the worker dies while it places the call
+    worker = start_worker(config, tmp_path / "worker.log")
+    try:
+        call_id = one_call_campaign(app)
+        with app.app_context():
+            enqueue(CAMPAIGNS_QUEUE, place_campaign_call, call_id, 1, job_id=f"place-{call_id}")
+        wait_until(lambda: load_call(app, call_id).status == "calling", timeout=15)
+        wait_until(lambda: asking(worker, twilio_api.base_url), timeout=10)
+        kill_worker(worker)
+    finally:
+        stop_worker(worker)
+    [placed] = twilio_api.wait_for_calls(1, timeout=10)  # the consumer's phone rang
+    twilio_api.delay(0)
+    assert (load_call(app, call_id).status, load_call(app, call_id).call_sid) == ("calling", None)
+
+    with app.app_context():
+        assert settle_stuck_calls(now=utcnow() + timedelta(minutes=1)) == 0  # slow, maybe
+        assert settle_stuck_calls(now=utcnow() + timedelta(minutes=6)) == 1
+        assert settle_stuck_calls(now=utcnow() + timedelta(minutes=6)) == 0
+    call = load_call(app, call_id)
+    # Named, and left to its status callbacks while it rings; never placed again.
+    assert (call.status, call.call_sid, call.attempts) == ("calling", placed["sid"], 1)
+    assert (
+        status_callback(app.test_client(), call_id, placed["sid"], "completed").status_code == 204
+    )
+    assert load_call(app, call_id).status == "done"
+    assert len(twilio_api.calls) == 1
+
+
+def test_a_campaign_call_the_provider_never_took_is_tried_again_later(app, twilio_api):
+    call_id = one_call_campaign(app)
+    with app.app_context():
+        # Its worker died after marking it calling, before asking the provider.
+        db.session.execute(update(CampaignCall).values(status="calling", attempts=1))
+        db.session.commit()
+        assert settle_stuck_calls(now=utcnow() + timedelta(minutes=6)) == 1
+    call = load_call(app, call_id)
+    assert (call.status, call.attempts, call.call_sid) == ("retrying", 1, None)
+    assert twilio_api.calls == []
+    with app.app_context():
+        assert place_campaign_call(call_id, 2) == "placed"  # the retry, when it comes
+    assert len(twilio_api.calls) == 1
+
+
+def test_a_campaign_call_the_provider_cannot_account_for_is_left_unknown(make_app):
+    app = make_app(TWILIO_ACCOUNT_SID="")  # the outbox, like Plivo and Exotel, cannot tell
+    call_id = one_call_campaign(app)
+    with app.app_context():
+        db.session.execute(update(CampaignCall).values(status="calling", attempts=1))
+        db.session.commit()
+        assert settle_stuck_calls(now=utcnow() + timedelta(minutes=6)) == 1
+        assert settle_stuck_calls(now=utcnow() + timedelta(minutes=6)) == 0
+    call = load_call(app, call_id)
+    assert (call.status, call.last_result) == ("unknown", "provider-timeout")
