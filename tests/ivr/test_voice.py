@@ -155,7 +155,8 @@ def test_wrong_keys_and_silence_reprompt_then_offer_a_callback(client):
     # Third try spent: the caller is offered a callback instead of a fourth menu.
     offer = follow(client, root)
     assert "call back" in said(offer) and "press 1" in said(offer)
-    registered = follow(client, answer(client, offer, "1"))
+    slots = follow(client, answer(client, offer, "1"))
+    registered = answer(client, slots, "0")
     assert "call back request has been registered" in said(registered)
     assert registered.find("Hangup") is not None
 
@@ -465,10 +466,11 @@ def test_someone_elses_application_is_not_announced(app, client):
 
 
 def test_callback_joins_the_missed_call_queue(app, client, twilio_api):
-    root = follow(client, answer(client, menu(client), "3"))
+    root = answer(client, follow(client, answer(client, menu(client), "3")), "0")
     assert "call back request has been registered" in said(root)
     assert root.find("Hangup") is not None
-    follow(client, answer(client, menu(client), "3"))  # asking twice joins the same callback
+    # Asking twice joins the same callback.
+    answer(client, follow(client, answer(client, menu(client), "3")), "0")
     with app.app_context():
         (callback,) = db.session.scalars(select(Callback)).all()
         assert (callback.phone, callback.status, callback.language) == (CALLER, "pending", "en")
@@ -546,7 +548,7 @@ def test_blocked_number_is_screened_like_a_missed_call(app, client):
     with app.app_context():
         db.session.add(BlockedNumber(phone=CALLER, reason="abuse"))
         db.session.commit()
-    root = webhook(client, "/ivr/voice/callback?lang=en")
+    root = answer(client, webhook(client, "/ivr/voice/callback?lang=en"), "0")
     assert "could not register your call back request" in said(root)
     with app.app_context():
         assert db.session.scalars(select(Callback)).all() == []
