@@ -30,8 +30,10 @@ from telephony.records import (
     MESSAGE_STATUSES,
     CallReport,
     InboundCall,
+    IncomingSms,
     MessageStatusReport,
     clean,
+    clean_text,
     clean_url,
     seconds,
     status_word,
@@ -244,6 +246,14 @@ class PlivoWebhooks(WebhookDialect):
             error_code=clean(params.get("ErrorCode", "")),
         )
 
+    def incoming_sms(self, params: MultiDict[str, str]) -> IncomingSms:
+        return IncomingSms(
+            message_sid=clean(params.get("MessageUUID", "")),
+            sender=clean(params.get("From", "")),
+            recipient=clean(params.get("To", "")),
+            text=clean_text(params.get("Text", "")),
+        )
+
 
 # ------------------------------------------------------------------ REST
 
@@ -391,6 +401,19 @@ class PlivoCaller(CallerSide):
 
     def message_status(self, message_id: str, status: str) -> dict[str, str]:
         return {"MessageUUID": message_id, "Status": status}
+
+    def incoming_sms(
+        self, message_id: str, sender: str, recipient: str, text: str
+    ) -> dict[str, str]:
+        # Plivo's message URL: numbers without the plus, the text as Text.
+        return {
+            "MessageUUID": message_id,
+            "From": sender.removeprefix("+"),
+            "To": recipient.removeprefix("+"),
+            "Text": text,
+            "Type": "sms",
+            "Units": "1",
+        }
 
     def sign(self, url: str, params: dict[str, str]) -> dict[str, str]:
         nonce = secrets.token_hex(10)

@@ -62,11 +62,33 @@ class MessageStatusReport:
     error_code: str
 
 
+MESSAGE_LIMIT = 1600
+"""Longest SMS text we keep (ten concatenated segments); anything longer is junk."""
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingSms:
+    """An SMS a consumer sent to one of our numbers."""
+
+    message_sid: str  # the provider's id of the message ("" when the webhook named none)
+    sender: str  # the sender's number as the provider gives it
+    recipient: str  # our number it was sent to
+    text: str  # what it says, trimmed
+
+
 def clean(value: str) -> str:
     """Return a parameter cut to FIELD_LIMIT and without unprintable characters."""
     # Junk in a form field must not reach the database: PostgreSQL refuses NUL bytes.
     value = value[:FIELD_LIMIT]
     return value if value.isprintable() else "".join(ch for ch in value if ch.isprintable())
+
+
+def clean_text(value: str) -> str:
+    """Return a message's text cut to MESSAGE_LIMIT, unprintable characters as spaces."""
+    value = value[:MESSAGE_LIMIT]
+    if not value.isprintable():
+        value = "".join(ch if ch.isprintable() else " " for ch in value)
+    return value.strip()
 
 
 def seconds(value: str) -> int | None:
