@@ -42,7 +42,6 @@ from telephony.records import (
     IncomingSms,
     MessageStatusReport,
     clean,
-    clean_text,
     clean_url,
     seconds,
     status_word,
@@ -250,12 +249,7 @@ class ExotelWebhooks(WebhookDialect):
 
     def incoming_sms(self, params: MultiDict[str, str]) -> IncomingSms:
         # The SMS app's "Send a Reply" applet requests our URL with GET (after a HEAD).
-        return IncomingSms(
-            message_sid=clean(params.get("SmsSid", "")),
-            sender=clean(params.get("From", "")),
-            recipient=clean(params.get("To", "")),
-            text=clean_text(params.get("Body", "")),
-        )
+        return IncomingSms.read(params, ids=("SmsSid",), text="Body")
 
     def sms_taken(self) -> Response:
         # The applet sends back whatever text/plain body we answer: an empty one, none.

@@ -33,7 +33,6 @@ from telephony.records import (
     IncomingSms,
     MessageStatusReport,
     clean,
-    clean_text,
     clean_url,
     seconds,
     status_word,
@@ -247,12 +246,7 @@ class PlivoWebhooks(WebhookDialect):
         )
 
     def incoming_sms(self, params: MultiDict[str, str]) -> IncomingSms:
-        return IncomingSms(
-            message_sid=clean(params.get("MessageUUID", "")),
-            sender=clean(params.get("From", "")),
-            recipient=clean(params.get("To", "")),
-            text=clean_text(params.get("Text", "")),
-        )
+        return IncomingSms.read(params, ids=("MessageUUID",), text="Text")
 
 
 # ------------------------------------------------------------------ REST

@@ -6,6 +6,7 @@ status words into the ones here, so flows never see a provider's dialect.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 FIELD_LIMIT = 64
@@ -74,6 +75,21 @@ class IncomingSms:
     sender: str  # the sender's number as the provider gives it
     recipient: str  # our number it was sent to
     text: str  # what it says, trimmed
+
+    @classmethod
+    def read(cls, params: Mapping[str, str], *, ids: tuple[str, ...], text: str) -> IncomingSms:
+        """Read one from a webhook's parameters, in the provider's names for its id and text.
+
+        The id is under the first of ``ids`` given; every provider names the sender and
+        our number ``From`` and ``To``.
+        """
+        message_sid = next((params[name] for name in ids if params.get(name)), "")
+        return cls(
+            message_sid=clean(message_sid),
+            sender=clean(params.get("From", "")),
+            recipient=clean(params.get("To", "")),
+            text=clean_text(params.get(text, "")),
+        )
 
 
 def clean(value: str) -> str:

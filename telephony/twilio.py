@@ -33,7 +33,6 @@ from telephony.records import (
     IncomingSms,
     MessageStatusReport,
     clean,
-    clean_text,
     clean_url,
     seconds,
     status_word,
@@ -213,12 +212,7 @@ class TwilioWebhooks(WebhookDialect):
         )
 
     def incoming_sms(self, params: MultiDict[str, str]) -> IncomingSms:
-        return IncomingSms(
-            message_sid=clean(params.get("MessageSid", params.get("SmsSid", ""))),
-            sender=clean(params.get("From", "")),
-            recipient=clean(params.get("To", "")),
-            text=clean_text(params.get("Body", "")),
-        )
+        return IncomingSms.read(params, ids=("MessageSid", "SmsSid"), text="Body")
 
 
 # ------------------------------------------------------------------ REST
