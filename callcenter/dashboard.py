@@ -488,6 +488,7 @@ CALLBACK_COLUMNS = (
     "first_answered_at",
     "wait_minutes",
     "closed_at",
+    "slot",
 )
 
 APPLICATION_COLUMNS = (
@@ -544,6 +545,7 @@ def callbacks_csv(session: Session, first: date, last: date) -> Iterator[str]:
                     _local(answered),
                     "" if wait is None else f"{wait:.1f}",
                     _local(callback.closed_at),
+                    callback.slot or "",
                 )
             )
 

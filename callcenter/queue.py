@@ -56,6 +56,7 @@ class QueueRow:
     attempts: int
     due: bool
     due_at: datetime
+    slot: str | None  # the part of the day the consumer asked for (core.callback_slots)
     sla: str  # "ok", "warn" or "late"
 
 
@@ -93,6 +94,7 @@ def pending_queue(limit: int = QUEUE_PAGE_SIZE) -> list[QueueRow]:
                 attempts=callback.attempts,
                 due=callback.due_at <= now,
                 due_at=callback.due_at,
+                slot=callback.slot,
                 sla=sla_colour(waited, sla_minutes),
             )
         )

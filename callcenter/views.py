@@ -196,6 +196,7 @@ def queue_json() -> Any:
             "attempts": row.attempts,
             "due": row.due,
             "due_at": local_time(row.due_at),
+            "slot": row.slot,
             "sla": row.sla,
             "url": url_for("console.callback_page", callback_id=row.id),
         }

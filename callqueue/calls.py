@@ -647,7 +647,9 @@ def _settle(session: Session, attempt: CallAttempt, outcome: AttemptOutcome, now
         return
     waits = retry_backoff()
     wait = waits[min(callback.attempts - 1, len(waits) - 1)]
-    _requeue(session, callback, hours.next_open(now + wait), action="call_retry")
+    # A consumer who asked for a slot is tried again inside it (tomorrow's, once it ends).
+    retry_at = settings().callback_slots.next_start(callback.slot, now + wait)
+    _requeue(session, callback, retry_at, action="call_retry")
 
 
 def _requeue(session: Session, callback: Callback, due_at: datetime, *, action: str) -> None:

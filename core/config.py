@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask, current_app
 
 if TYPE_CHECKING:
+    from core.callback_slots import CallbackSlots
     from core.hours import CallingHours
 
 EXTENSION_KEY = "settings"
@@ -77,6 +78,9 @@ class Settings:
     CALLING_DAYS_OFF: str = ""
     CALLING_HOLIDAYS: str = ""
     TIMEZONE: str = "Asia/Kolkata"
+    # Parts of the calling day a consumer may ask to be called back in (IVR, SMS reply):
+    # morning, afternoon, evening as name=HH:MM-HH:MM, clipped to CALLING_HOURS.
+    CALLBACK_SLOTS: str = "morning=09:00-12:00,afternoon=12:00-16:00,evening=16:00-21:00"
     # SMS sending: attempts in all and the waits between them, in seconds.
     SMS_MAX_ATTEMPTS: int = 5
     SMS_RETRY_BACKOFF: str = "10,30,120,600"
@@ -239,6 +243,13 @@ class Settings:
         return CallingHours.from_settings(
             self.CALLING_HOURS, self.TIMEZONE, self.CALLING_DAYS_OFF, self.CALLING_HOLIDAYS
         )
+
+    @cached_property
+    def callback_slots(self) -> CallbackSlots:
+        """The callback slots these settings offer, inside the calling hours."""
+        from core.callback_slots import CallbackSlots
+
+        return CallbackSlots.from_settings(self.CALLBACK_SLOTS, self.calling_hours)
 
     @cached_property
     def zone(self) -> ZoneInfo:

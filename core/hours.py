@@ -54,13 +54,14 @@ class CallingHours:
             raise CallingHoursError("CALLING_DAYS_OFF leaves no day to call on")
         return cls(opens, closes, ZoneInfo(zone), off, dates)
 
-    def _day_is_open(self, day: date) -> bool:
+    def day_is_open(self, day: date) -> bool:
+        """Tell whether ``day`` (a local date) is a calling day: no day off, no holiday."""
         return day.weekday() not in self.days_off and day not in self.holidays
 
     def is_open(self, at: datetime) -> bool:
         """Tell whether ``at`` falls inside calling hours."""
         local = at.astimezone(self.zone)
-        return self._day_is_open(local.date()) and self.opens <= local.time() < self.closes
+        return self.day_is_open(local.date()) and self.opens <= local.time() < self.closes
 
     def next_open(self, at: datetime) -> datetime:
         """Return ``at`` if calling hours are open then, else when they next open (in UTC)."""
@@ -69,7 +70,7 @@ class CallingHours:
         local = at.astimezone(self.zone)
         day = local.date() if local.time() < self.opens else local.date() + timedelta(days=1)
         for _ in range(MAX_DAYS_AHEAD):
-            if self._day_is_open(day):
+            if self.day_is_open(day):
                 return datetime.combine(day, self.opens, self.zone).astimezone(at.tzinfo)
             day += timedelta(days=1)
         raise CallingHoursError("no open day in the coming year; check CALLING_HOLIDAYS")

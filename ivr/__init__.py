@@ -1,4 +1,4 @@
-"""Voice webhooks: missed-call intake, the IVR's steps, call and SMS status callbacks.
+"""Voice webhooks: missed-call intake, the IVR's steps, call and SMS status callbacks, SMS replies.
 
 Views here answer the provider with the call script of ``telephony`` (which writes it in
 the provider's dialect) and turn calls into records; the work that follows (SMS, calls
@@ -7,11 +7,16 @@ back) is handed to ``callqueue``.
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask
+
+log = logging.getLogger("sampark.ivr")
 
 
 def init_app(app: Flask) -> None:
     """Register the webhook blueprints."""
+    from core.config import settings_of
     from core.extensions import csrf
     from core.sessions import without_sessions
     from ivr.announce import announce_bp
@@ -19,6 +24,10 @@ def init_app(app: Flask) -> None:
     from ivr.views import ivr_bp, sms_bp
     from ivr.voice import voice_bp
 
+    # Bad callback slots stop the start, naming the setting, rather than a caller later.
+    slots = settings_of(app).callback_slots
+    if not slots.slots:
+        log.warning("CALLBACK_SLOTS: no slot inside CALLING_HOURS; callers are not asked")
     # Providers cannot send a CSRF token, nor keep a cookie: these check the provider's
     # signature instead, and carry their state in their URLs.
     for blueprint in (ivr_bp, sms_bp, voice_bp, bridge_bp, announce_bp):

@@ -12,17 +12,19 @@ from babel.numbers import format_currency
 from sqlalchemy import select
 
 from callqueue.sms import insert_message, prepare_message, record_message
+from core.callback_slots import AFTERNOON, EVENING, MORNING, callback_slots
 from core.config import settings
 from core.database import RawCursor, write_in_group, write_transaction
 from core.extensions import db
 from core.models import MissedCallOutcome, utcnow
 from core.models.consumers import SupplyFault
 from core.phone import mask
-from ivr.intake import callback_request, open_callback
+from ivr.intake import callback_request, choose_slot, open_callback
 
 log = logging.getLogger("sampark.ivr")
 
 CALLBACK_ACK_TEMPLATE = "ivr_callback_ack"
+CALLBACK_SLOT_ACK_TEMPLATE = "callback_slot_ack"
 BILL_TEMPLATE = "ivr_bill"
 BILL_NO_DUES_TEMPLATE = "ivr_bill_no_dues"
 APPLICATION_TEMPLATE = "ivr_application"
@@ -41,21 +43,55 @@ class FaultReport:
     new: bool
 
 
-def request_callback(phone: str, language: str) -> MissedCallOutcome:
-    """Open or join the caller's callback, as a missed call does; acknowledge a new one by SMS."""
+def request_callback(
+    phone: str, language: str, slot: str | None = None, *, chosen: bool = False
+) -> MissedCallOutcome:
+    """Open or join the caller's callback, as a missed call does; acknowledge a new one by SMS.
+
+    ``slot`` is the part of the day the caller chose (None: as soon as possible). With
+    ``chosen`` the choice also moves a callback the caller had open already; without it
+    (an announcement's "press 2"), an open callback keeps the slot it has.
+    """
     now = utcnow()
-    callback = callback_request(phone, language, now)
-    message = prepare_message(key=CALLBACK_ACK_TEMPLATE, to=phone, language=language)
+    callback = callback_request(phone, language, now, slot)
+    message = callback_ack(phone, language, callback["slot"])
 
     def write(cursor: RawCursor) -> MissedCallOutcome:
         outcome, callback_id, opened = open_callback(cursor, callback)
         if opened:
             insert_message(cursor, message, callback_id=callback_id)
+        elif chosen and callback_id is not None:
+            choose_slot(cursor, callback_id, callback)
         return outcome
 
     outcome = write_in_group(db.engine, write)
     log.info("IVR callback request from %s: %s", mask(phone), outcome)
     return outcome
+
+
+SLOT_WORDS = {
+    MORNING: {"hi": "सुबह", "en": "morning"},
+    AFTERNOON: {"hi": "दोपहर", "en": "afternoon"},
+    EVENING: {"hi": "शाम", "en": "evening"},
+}
+"""Each slot's name as an SMS says it, by language (and the words a reply may use)."""
+
+
+def callback_ack(phone: str, language: str, slot: str | None) -> dict[str, Any]:
+    """Prepare the SMS that confirms a callback: its slot and the slot's hours, or soonest."""
+    found = callback_slots().get(slot)
+    if found is None:
+        return prepare_message(key=CALLBACK_ACK_TEMPLATE, to=phone, language=language)
+    return prepare_message(
+        key=CALLBACK_SLOT_ACK_TEMPLATE,
+        to=phone,
+        language=language,
+        values={
+            "slot": SLOT_WORDS[found.name].get(language, found.name),
+            "slot_opens": f"{found.opens:%H:%M}",
+            "slot_closes": f"{found.closes:%H:%M}",
+        },
+    )
 
 
 def report_fault(

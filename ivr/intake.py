@@ -14,7 +14,6 @@ from callqueue.sms import insert_message, prepare_message
 from core.config import settings
 from core.database import Prepared, RawCursor, write_in_group
 from core.extensions import db
-from core.hours import next_calling_time
 from core.models import OPEN_CALLBACK_SQL, MissedCallOutcome, UTCDateTime, utcnow
 from core.phone import mask, read_caller_id
 from telephony.records import InboundCall
@@ -102,14 +101,22 @@ def _plan(call: InboundCall, now: datetime) -> _Plan:
     )
 
 
-def callback_request(phone: str, language: str, now: datetime) -> dict[str, Any]:
-    """Return the values ``open_callback`` takes for a consumer asking to be called back."""
+def callback_request(
+    phone: str, language: str, now: datetime, slot: str | None = None
+) -> dict[str, Any]:
+    """Return the values ``open_callback`` takes for a consumer asking to be called back.
+
+    ``slot``: the part of the day they asked for (``core.callback_slots``); None, as soon
+    as calling hours allow. The callback falls due at the slot's next start.
+    """
     config = settings()
+    slot = slot if config.callback_slots.get(slot) else None
     return {
         "phone": phone,
         "language": language,
         "priority": config.CALLBACK_DEFAULT_PRIORITY,
-        "due_at": next_calling_time(now),
+        "slot": slot,
+        "due_at": config.callback_slots.next_start(slot, now),
         "now": now,
         "since": now - timedelta(hours=1),
         "hourly_limit": config.MISSED_CALLS_PER_HOUR_LIMIT,
@@ -138,6 +145,16 @@ def open_callback(
         if screened is not None:
             return screened, None, False
     raise RuntimeError(f"screening of {mask(callback['phone'])} did not settle")
+
+
+def choose_slot(cursor: RawCursor, callback_id: int, callback: dict[str, Any]) -> None:
+    """Give an open callback the slot its consumer just chose (``callback_request``'s values).
+
+    A consumer who already waits and chooses again (in the IVR, by SMS) moves their
+    callback rather than opening a second one. A pending one falls due at the slot's
+    start; one an operator holds keeps its due time, as it is being worked already.
+    """
+    _CHOOSE_SLOT.execute(cursor, callback | {"id": callback_id})
 
 
 def _write(cursor: RawCursor, plan: _Plan) -> tuple[MissedCallOutcome, int | None]:
@@ -197,10 +214,10 @@ _OPEN_OR_JOIN_CALLBACK = Prepared(
     text(
         f"""
     INSERT INTO callbacks
-        (phone, language, status, priority, due_at, missed_call_count, first_missed_at,
+        (phone, language, status, priority, slot, due_at, missed_call_count, first_missed_at,
          last_missed_at, attempts, created_at)
-    SELECT CAST(:phone AS VARCHAR(20)), :language, 'pending', :priority, :due_at, 1, :now,
-        :now, 0, :now
+    SELECT CAST(:phone AS VARCHAR(20)), :language, 'pending', :priority,
+        CAST(:slot AS VARCHAR(16)), :due_at, 1, :now, :now, 0, :now
     WHERE NOT EXISTS (SELECT 1 FROM blocked_numbers WHERE phone = :phone)
         AND (SELECT count(*) FROM missed_calls
              WHERE phone = :phone AND received_at >= :since) < :hourly_limit
@@ -211,6 +228,18 @@ _OPEN_OR_JOIN_CALLBACK = Prepared(
     RETURNING id, missed_call_count
     """
     ).bindparams(_NOW, _SINCE, bindparam("due_at", type_=UTCDateTime()))
+)
+
+
+_CHOOSE_SLOT = Prepared(
+    text(
+        """
+    UPDATE callbacks
+    SET slot = CAST(:slot AS VARCHAR(16)),
+        due_at = CASE WHEN status = 'pending' THEN :due_at ELSE due_at END
+    WHERE id = :id
+    """
+    ).bindparams(bindparam("due_at", type_=UTCDateTime()))
 )
 
 

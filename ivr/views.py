@@ -11,7 +11,16 @@ from callqueue.calls import record_bridge_leg, record_call_status
 from core.extensions import db
 from core.models import MessageStatus, OutboundMessage, utcnow
 from ivr.intake import record_missed_call
-from telephony.inbound import call_report, inbound_call, message_status, reject_call, webhook
+from ivr.sms_keywords import take_reply
+from telephony.inbound import (
+    call_report,
+    inbound_call,
+    incoming_sms,
+    message_status,
+    reject_call,
+    sms_taken,
+    webhook,
+)
 
 log = logging.getLogger("sampark.ivr")
 
@@ -89,6 +98,14 @@ def sms_status() -> Response:
         )
         db.session.commit()
     return Response(status=204)
+
+
+@sms_bp.route("/inbound", methods=["GET", "POST"])
+@webhook
+def sms_inbound() -> Response:
+    """Act on a consumer's SMS (a callback slot keyword); any reply goes through the outbox."""
+    take_reply(incoming_sms())
+    return sms_taken()
 
 
 def _final_after(status: MessageStatus) -> tuple[MessageStatus, ...]:

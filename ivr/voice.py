@@ -38,6 +38,7 @@ from flask import (
 )
 
 from connections.reading import connection_clock_prompts
+from core.callback_slots import SLOT_DIGITS, SOONEST_DIGIT, callback_slots
 from core.config import settings
 from core.extensions import db
 from core.hours import calling_hours
@@ -78,6 +79,9 @@ UNVERSIONED_AUDIO_MAX_AGE = 300
 
 AFTER_ANSWER_OFFERS = 2
 """Times the options after an answer are offered to a caller who stays silent."""
+
+CALLBACK_SLOT_TRIES = 2
+"""Times the callback slot is asked before a silent or mistaken caller gets the soonest."""
 
 MAX_LISTED_ACCOUNTS = 8
 """Accounts listed on keys 1–8; 9 repeats, 0 enters another number."""
@@ -660,13 +664,54 @@ def application_options_answer() -> Response:
 @voice_bp.post("/voice/callback")
 @webhook
 def callback() -> Response:
-    """Put the caller in the callback queue, as a missed call would."""
+    """Ask when to call back: a slot (1 morning, 2 afternoon, 3 evening) or 0 the soonest."""
+    lang = _lang()
+    if _caller_phone() is None:
+        return _goodbye("callback_unavailable")
+    offered = callback_slots().names
+    if not offered:  # no slot fits the calling hours: nothing to choose
+        return _register_callback(None)
+    script, gather = _gather("voice.callback_slot_answer", lang, _attempt())
+    speak(gather, "callback_slot_ask", lang)
+    for name in offered:
+        speak(gather, f"callback_slot_{name}", lang)
+    speak(gather, "callback_slot_soonest", lang)
+    return script.response()
+
+
+@voice_bp.post("/voice/callback/slot/answer")
+@webhook
+def callback_slot_answer() -> Response:
+    """Register the callback in the chosen slot; 0 or hash, the soonest; 9 repeats.
+
+    The caller has asked for a callback already, so nothing they press loses it: after
+    ``CALLBACK_SLOT_TRIES`` wrong keys or silences it is registered for the soonest time.
+    """
+    lang, pressed = _lang(), _keys()
+    keys = pressed.rstrip("#")
+    slot = SLOT_DIGITS.get(keys)
+    if slot is not None and callback_slots().get(slot) is not None:
+        return _register_callback(slot)
+    if keys == SOONEST_DIGIT or (pressed and not keys):  # 0, or hash alone
+        return _register_callback(None)
+    if keys == REPEAT:
+        return _redirect("voice.callback", lang=lang, attempt=_attempt())
+    if keys == BACK:
+        return _redirect("voice.menu", lang=lang)
+    if _attempt() >= CALLBACK_SLOT_TRIES:
+        return _register_callback(None)
+    problem = "invalid_key" if keys else "no_input"
+    return _redirect("voice.callback", say=(problem,), lang=lang, attempt=_attempt() + 1)
+
+
+def _register_callback(slot: str | None) -> Response:
+    """Put the caller in the callback queue, as a missed call would, in ``slot``."""
     phone = _caller_phone()
     if phone is None:
         return _goodbye("callback_unavailable")
-    outcome = actions.request_callback(phone, _lang())
+    outcome = actions.request_callback(phone, _lang(), slot, chosen=True)
     if outcome in (MissedCallOutcome.QUEUED, MissedCallOutcome.MERGED):
-        return _goodbye("callback_registered")
+        return _goodbye(f"callback_registered_{slot}" if slot else "callback_registered")
     return _goodbye("callback_not_registered")
 
 

@@ -39,6 +39,7 @@ from telephony.records import (
     MESSAGE_STATUSES,
     CallReport,
     InboundCall,
+    IncomingSms,
     MessageStatusReport,
     clean,
     clean_url,
@@ -246,6 +247,14 @@ class ExotelWebhooks(WebhookDialect):
             error_code=clean(params.get("DetailedStatusCode", "")),
         )
 
+    def incoming_sms(self, params: MultiDict[str, str]) -> IncomingSms:
+        # The SMS app's "Send a Reply" applet requests our URL with GET (after a HEAD).
+        return IncomingSms.read(params, ids=("SmsSid",), text="Body")
+
+    def sms_taken(self) -> Response:
+        # The applet sends back whatever text/plain body we answer: an empty one, none.
+        return Response("", 200, mimetype="text/plain")
+
 
 # ------------------------------------------------------------------ REST
 
@@ -422,6 +431,18 @@ class ExotelCaller(CallerSide):
 
     def message_status(self, message_id: str, status: str) -> dict[str, str]:
         return {"SmsSid": message_id, "Status": status}
+
+    def incoming_sms(
+        self, message_id: str, sender: str, recipient: str, text: str
+    ) -> dict[str, str]:
+        # The query of the SMS app's GET: the sender as a national number.
+        return {
+            "SmsSid": message_id,
+            "From": _national(sender),
+            "To": _national(recipient),
+            "Date": "2026-12-15 10:00:00",
+            "Body": text,
+        }
 
     def sign(self, url: str, params: dict[str, str]) -> dict[str, str]:
         if self.credentials is None:

@@ -4,8 +4,8 @@
 takes (``TELEPHONY_PROVIDER`` and ``TELEPHONY_ALSO_ACCEPT``) by the signature the request
 carries, checks that signature, and refuses anything else with 403 and nothing recorded.
 The view then reads the provider-neutral records (``inbound_call()``, ``call_report()``,
-``message_status()``) and answers with ``call_script()``, both in the sending provider's
-dialect. Reading a webhook's body and query once per request (``webhook_params``,
+``message_status()``, ``incoming_sms()``) and answers with ``call_script()``, both in the
+sending provider's dialect. Reading a webhook's body and query once per request (``webhook_params``,
 ``webhook_query``) is speed work the webhook benchmark measures; see their docstrings.
 """
 
@@ -26,7 +26,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 
 from core.config import settings_of
-from telephony.records import CallReport, InboundCall, MessageStatusReport
+from telephony.records import CallReport, InboundCall, IncomingSms, MessageStatusReport
 from telephony.script import CallScript
 
 log = logging.getLogger("sampark.telephony")
@@ -228,6 +228,18 @@ class WebhookDialect(ABC):
     def message_status(self, params: MultiDict[str, str]) -> MessageStatusReport:
         """Read an SMS delivery report."""
 
+    @abstractmethod
+    def incoming_sms(self, params: MultiDict[str, str]) -> IncomingSms:
+        """Read an SMS a consumer sent to one of our numbers."""
+
+    def sms_taken(self) -> Response:
+        """Return the answer to an incoming SMS that sends no reply through the webhook.
+
+        Replies go through the outbox like every SMS (a DLT template, retries, the
+        console's view); the webhook's own answer says nothing back.
+        """
+        return self.script().response()
+
 
 @dataclass(frozen=True, slots=True)
 class _WebhookSettings:
@@ -335,3 +347,13 @@ def call_report() -> CallReport:
 def message_status() -> MessageStatusReport:
     """Return the SMS delivery report this webhook carries."""
     return _dialect().message_status(webhook_params())
+
+
+def incoming_sms() -> IncomingSms:
+    """Return the SMS a consumer sent, which this webhook carries."""
+    return _dialect().incoming_sms(webhook_params())
+
+
+def sms_taken() -> Response:
+    """Answer an incoming-SMS webhook without a reply of its own."""
+    return _dialect().sms_taken()

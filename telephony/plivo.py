@@ -30,6 +30,7 @@ from telephony.records import (
     MESSAGE_STATUSES,
     CallReport,
     InboundCall,
+    IncomingSms,
     MessageStatusReport,
     clean,
     clean_url,
@@ -244,6 +245,9 @@ class PlivoWebhooks(WebhookDialect):
             error_code=clean(params.get("ErrorCode", "")),
         )
 
+    def incoming_sms(self, params: MultiDict[str, str]) -> IncomingSms:
+        return IncomingSms.read(params, ids=("MessageUUID",), text="Text")
+
 
 # ------------------------------------------------------------------ REST
 
@@ -391,6 +395,19 @@ class PlivoCaller(CallerSide):
 
     def message_status(self, message_id: str, status: str) -> dict[str, str]:
         return {"MessageUUID": message_id, "Status": status}
+
+    def incoming_sms(
+        self, message_id: str, sender: str, recipient: str, text: str
+    ) -> dict[str, str]:
+        # Plivo's message URL: numbers without the plus, the text as Text.
+        return {
+            "MessageUUID": message_id,
+            "From": sender.removeprefix("+"),
+            "To": recipient.removeprefix("+"),
+            "Text": text,
+            "Type": "sms",
+            "Units": "1",
+        }
 
     def sign(self, url: str, params: dict[str, str]) -> dict[str, str]:
         nonce = secrets.token_hex(10)

@@ -6,6 +6,7 @@ status words into the ones here, so flows never see a provider's dialect.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 FIELD_LIMIT = 64
@@ -62,11 +63,48 @@ class MessageStatusReport:
     error_code: str
 
 
+MESSAGE_LIMIT = 1600
+"""Longest SMS text we keep (ten concatenated segments); anything longer is junk."""
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingSms:
+    """An SMS a consumer sent to one of our numbers."""
+
+    message_sid: str  # the provider's id of the message ("" when the webhook named none)
+    sender: str  # the sender's number as the provider gives it
+    recipient: str  # our number it was sent to
+    text: str  # what it says, trimmed
+
+    @classmethod
+    def read(cls, params: Mapping[str, str], *, ids: tuple[str, ...], text: str) -> IncomingSms:
+        """Read one from a webhook's parameters, in the provider's names for its id and text.
+
+        The id is under the first of ``ids`` given; every provider names the sender and
+        our number ``From`` and ``To``.
+        """
+        message_sid = next((params[name] for name in ids if params.get(name)), "")
+        return cls(
+            message_sid=clean(message_sid),
+            sender=clean(params.get("From", "")),
+            recipient=clean(params.get("To", "")),
+            text=clean_text(params.get(text, "")),
+        )
+
+
 def clean(value: str) -> str:
     """Return a parameter cut to FIELD_LIMIT and without unprintable characters."""
     # Junk in a form field must not reach the database: PostgreSQL refuses NUL bytes.
     value = value[:FIELD_LIMIT]
     return value if value.isprintable() else "".join(ch for ch in value if ch.isprintable())
+
+
+def clean_text(value: str) -> str:
+    """Return a message's text cut to MESSAGE_LIMIT, unprintable characters as spaces."""
+    value = value[:MESSAGE_LIMIT]
+    if not value.isprintable():
+        value = "".join(ch if ch.isprintable() else " " for ch in value)
+    return value.strip()
 
 
 def seconds(value: str) -> int | None:

@@ -199,6 +199,12 @@ class CallerSide(ABC):
         """Return the parameters of an SMS delivery report."""
 
     @abstractmethod
+    def incoming_sms(
+        self, message_id: str, sender: str, recipient: str, text: str
+    ) -> dict[str, str]:
+        """Return the parameters of the webhook that brings an SMS a consumer sent."""
+
+    @abstractmethod
     def sign(self, url: str, params: dict[str, str]) -> dict[str, str]:
         """Return the headers that sign a POST of ``params`` to ``url``."""
 

@@ -30,6 +30,7 @@ from telephony.records import (
     MESSAGE_STATUSES,
     CallReport,
     InboundCall,
+    IncomingSms,
     MessageStatusReport,
     clean,
     clean_url,
@@ -210,6 +211,9 @@ class TwilioWebhooks(WebhookDialect):
             error_code=clean(params.get("ErrorCode", "")),
         )
 
+    def incoming_sms(self, params: MultiDict[str, str]) -> IncomingSms:
+        return IncomingSms.read(params, ids=("MessageSid", "SmsSid"), text="Body")
+
 
 # ------------------------------------------------------------------ REST
 
@@ -374,6 +378,22 @@ class TwilioCaller(CallerSide):
 
     def message_status(self, message_id: str, status: str) -> dict[str, str]:
         return {"MessageSid": message_id, "MessageStatus": status}
+
+    def incoming_sms(
+        self, message_id: str, sender: str, recipient: str, text: str
+    ) -> dict[str, str]:
+        return {
+            "MessageSid": message_id,
+            "SmsSid": message_id,
+            "SmsMessageSid": message_id,
+            "AccountSid": "AC" + "0" * 32,
+            "From": sender,
+            "To": recipient,
+            "Body": text,
+            "NumMedia": "0",
+            "NumSegments": "1",
+            "ApiVersion": "2010-04-01",
+        }
 
     def sign(self, url: str, params: dict[str, str]) -> dict[str, str]:
         return {SIGNATURE_HEADER: self.validator.compute_signature(url, params)}

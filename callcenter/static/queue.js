@@ -27,7 +27,7 @@
       cell(tr, item.waited_minutes + " min");
       cell(tr, item.missed_calls);
       cell(tr, item.attempts);
-      cell(tr, item.due_at);
+      cell(tr, item.due_at + (item.slot ? " (" + item.slot + ")" : ""));
       rows.appendChild(tr);
     });
     if (!data.rows.length) {

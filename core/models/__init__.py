@@ -1,7 +1,7 @@
 """The shared SQL records, one module per area; import them from here.
 
 - ``types``: UTC timestamps and phone-number columns used by every record.
-- ``calls``: missed calls, callbacks, outgoing SMS, the block list.
+- ``calls``: missed calls, callbacks, outgoing and incoming SMS, the block list.
 - ``users``: operators, supervisors and admins of the console.
 - ``consumers``: consumer accounts, linked numbers, bills (the IVR's bill status).
 - ``console``: callback claims and the audit trail.
@@ -32,6 +32,7 @@ from core.models.calls import (
     BlockedNumber,
     Callback,
     CallbackStatus,
+    InboundMessage,
     MessageStatus,
     MissedCall,
     MissedCallOutcome,
@@ -48,6 +49,7 @@ __all__ = [
     "BlockedNumber",
     "Callback",
     "CallbackStatus",
+    "InboundMessage",
     "MessageStatus",
     "MissedCall",
     "MissedCallOutcome",

@@ -87,6 +87,9 @@ class Callback(db.Model):
     callback_later_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Only an operator speaking this language may take the callback.
     required_language: Mapped[str | None] = mapped_column(String(5))
+    # The part of the day the consumer asked to be called in (core.callback_slots; None:
+    # as soon as possible); due_at is the slot's next start (migration 0018).
+    slot: Mapped[str | None] = mapped_column(String(16))
 
     __table_args__ = (
         # One open callback per number: a new missed call joins it. Partial unique indexes
@@ -197,6 +200,28 @@ class OutboundMessage(db.Model):
             postgresql_where=db.text("provider_sid IS NOT NULL"),
         ),
     )
+
+
+class InboundMessage(db.Model):
+    """An SMS a consumer sent us, and what it asked for (``ivr.sms_keywords``).
+
+    Kept so that a provider delivering the same message twice is acted on once (its id is
+    unique), and so that a number sending words we do not know gets the help reply once a
+    day, not once a message (an auto-responder would answer each of ours).
+    """
+
+    __tablename__ = "inbound_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    sender: Mapped[str] = mapped_column(PHONE)
+    body: Mapped[str] = mapped_column(Text)
+    # What was made of it: a slot name, "soonest", "unknown" (help sent or not), "blocked".
+    outcome: Mapped[str] = mapped_column(String(16))
+    callback_id: Mapped[int | None] = mapped_column(ForeignKey("callbacks.id"))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_inbound_messages_sender_received", "sender", "received_at"),)
 
 
 class BlockedNumber(db.Model):

@@ -87,6 +87,7 @@ def make_callback(
     language: str = "hi",
     status: CallbackStatus = CallbackStatus.PENDING,
     required_language: str | None = None,
+    slot: str | None = None,
 ) -> int:
     """Put a callback in the database; return its id."""
     now = utcnow()
@@ -103,6 +104,7 @@ def make_callback(
             attempts=attempts,
         )
         callback.required_language = required_language
+        callback.slot = slot
         db.session.add(callback)
         db.session.commit()
         return callback.id

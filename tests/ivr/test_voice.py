@@ -12,13 +12,15 @@ import pytest
 from flask import url_for
 from sqlalchemy import select
 
+from core.callback_slots import callback_slots
 from core.extensions import db
-from core.models import BlockedNumber, Callback, OutboundMessage
+from core.models import BlockedNumber, Callback, OutboundMessage, utcnow
 from core.models.applications import Application
 from core.models.consumers import SupplyFault
 from ivr import voice
 from ivr.demo import add_consumer
 from tests.conftest import PUBLIC_BASE_URL, post_webhook, run_jobs
+from tests.ivr.test_missed_call import missed_call
 from tests.support.rendered_prompts import render_stand_ins
 
 IVR_NUMBER = "+911800180001"
@@ -155,7 +157,8 @@ def test_wrong_keys_and_silence_reprompt_then_offer_a_callback(client):
     # Third try spent: the caller is offered a callback instead of a fourth menu.
     offer = follow(client, root)
     assert "call back" in said(offer) and "press 1" in said(offer)
-    registered = follow(client, answer(client, offer, "1"))
+    slots = follow(client, answer(client, offer, "1"))
+    registered = answer(client, slots, "0")
     assert "call back request has been registered" in said(registered)
     assert registered.find("Hangup") is not None
 
@@ -465,16 +468,97 @@ def test_someone_elses_application_is_not_announced(app, client):
 
 
 def test_callback_joins_the_missed_call_queue(app, client, twilio_api):
-    root = follow(client, answer(client, menu(client), "3"))
+    root = answer(client, follow(client, answer(client, menu(client), "3")), "0")
     assert "call back request has been registered" in said(root)
     assert root.find("Hangup") is not None
-    follow(client, answer(client, menu(client), "3"))  # asking twice joins the same callback
+    # Asking twice joins the same callback.
+    answer(client, follow(client, answer(client, menu(client), "3")), "0")
     with app.app_context():
         (callback,) = db.session.scalars(select(Callback)).all()
         assert (callback.phone, callback.status, callback.language) == (CALLER, "pending", "en")
     run_jobs(app)
     (message,) = twilio_api.messages
     assert "call back request" in message["Body"]
+
+
+def only_callback(app) -> Callback:
+    with app.app_context():
+        (callback,) = db.session.scalars(select(Callback)).all()
+        return callback
+
+
+def test_callback_asks_for_a_slot_and_the_queue_gets_its_start(app, client, twilio_api):
+    ask = follow(client, answer(client, menu(client), "3"))
+    offered = said(ask)
+    offers = ("morning, press 1", "afternoon, press 2", "evening, press 3", "possible, press 0")
+    for words in offers:
+        assert words in offered, words
+    assert "/ivr/voice/callback/slot/answer" in gather(ask).get("action")
+    before = utcnow()
+    root = answer(client, ask, "3")
+    after = utcnow()
+    assert "will call you on this number in the evening" in said(root)
+    assert root.find("Hangup") is not None
+    callback = only_callback(app)
+    assert (callback.phone, callback.slot, callback.language) == (CALLER, "evening", "en")
+    with app.app_context():
+        slots = callback_slots()
+        assert slots.next_start("evening", before) <= callback.due_at
+        assert callback.due_at <= slots.next_start("evening", after)
+    run_jobs(app)
+    (message,) = twilio_api.messages
+    assert "in the evening, between 16:00 and 21:00" in message["Body"]
+
+
+def test_hindi_caller_hears_the_slot_chosen(app, client):
+    ask = follow(client, answer(client, menu(client, "hi"), "3"))
+    assert "सुबह कॉल के लिए 1 दबाएँ" in said(ask)
+    root = answer(client, ask, "1")
+    assert "आपको सुबह इसी नंबर पर कॉल करेंगे" in said(root)
+    assert only_callback(app).slot == "morning"
+
+
+@pytest.mark.parametrize("keys", ["0", "#"])
+def test_zero_or_hash_asks_for_the_soonest_time(app, client, keys):
+    root = answer(client, webhook(client, "/ivr/voice/callback?lang=en"), keys)
+    assert "operator will call you on this number shortly" in said(root)
+    callback = only_callback(app)
+    assert callback.slot is None and callback.due_at <= utcnow()
+
+
+def test_a_wrong_key_then_silence_still_registers_the_callback(app, client):
+    ask = webhook(client, "/ivr/voice/callback?lang=en")
+    wrong = answer(client, ask, "7")
+    assert "not a valid option" in said(wrong)
+    with app.app_context():
+        assert db.session.scalars(select(Callback)).all() == []
+    again = follow(client, wrong)
+    assert "morning, press 1" in said(again)
+    root = answer(client, again, None)  # silence on the last try: the soonest time
+    assert "call back request has been registered" in said(root)
+    assert only_callback(app).slot is None
+
+
+def test_silence_twice_registers_the_soonest_and_nine_repeats(app, client):
+    ask = webhook(client, "/ivr/voice/callback?lang=en")
+    repeated = follow(client, answer(client, ask, "9"))
+    assert said(repeated) == said(ask)
+    quiet = answer(client, repeated, None)
+    assert "You have not pressed any key" in said(quiet)
+    root = answer(client, follow(client, quiet), None)
+    assert "call back request has been registered" in said(root)
+    assert only_callback(app).slot is None
+
+
+def test_a_slot_chosen_in_the_ivr_moves_the_open_callback(app, client):
+    missed_call(client, CALLER)
+    opened = only_callback(app)
+    root = answer(client, webhook(client, "/ivr/voice/callback?lang=en"), "2")
+    assert "in the afternoon" in said(root)
+    moved = only_callback(app)
+    assert (moved.id, moved.slot) == (opened.id, "afternoon")
+    with app.app_context():
+        assert moved.due_at == callback_slots().next_start("afternoon", moved.due_at)
 
 
 def test_withheld_number_cannot_get_a_callback(client):
@@ -546,7 +630,7 @@ def test_blocked_number_is_screened_like_a_missed_call(app, client):
     with app.app_context():
         db.session.add(BlockedNumber(phone=CALLER, reason="abuse"))
         db.session.commit()
-    root = webhook(client, "/ivr/voice/callback?lang=en")
+    root = answer(client, webhook(client, "/ivr/voice/callback?lang=en"), "0")
     assert "could not register your call back request" in said(root)
     with app.app_context():
         assert db.session.scalars(select(Callback)).all() == []

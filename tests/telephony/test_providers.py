@@ -211,6 +211,34 @@ def test_sms_delivery_reports_are_read_in_the_providers_words(
     assert load(app, OutboundMessage, message.id).status == "delivered"
 
 
+def test_an_sms_reply_moves_the_callback_to_its_slot_in_each_providers_words(
+    app, provider_name, twilio_api, provider_apis
+):
+    side, client = caller_side(app), app.test_client()
+    post_as(
+        client, side, "/ivr/missed-call", side.call("c5", CALLER, MISSED_CALL_NUMBER, "ringing")
+    )
+    params = side.incoming_sms("sms-0001", CALLER, MISSED_CALL_NUMBER, "CALL EVENING")
+    for _ in range(2):  # delivered twice: taken once
+        if provider_name == "exotel":  # the SMS app's "Send a Reply" applet asks with GET
+            path = side.path("/sms/inbound")
+            headers = side.sign(PUBLIC_BASE_URL + path, {})
+            answer = client.get(path, query_string=params, headers=headers)
+            assert (answer.status_code, answer.data, answer.mimetype) == (200, b"", "text/plain")
+        else:
+            answer = post_as(client, side, "/sms/inbound", params)
+            assert answer.status_code == 200
+            assert side.read(answer.get_data(as_text=True)) == []  # no reply in the answer
+    with app.app_context():
+        (callback,) = db.session.scalars(select(Callback)).all()
+        assert (callback.phone, callback.slot) == (CALLER, "evening")
+    run_jobs(app)
+    # The missed call's acknowledgement and the slot's confirmation, in either order.
+    sent = sent_messages(provider_name, twilio_api, provider_apis)
+    assert [each["to"] for each in sent] == [CALLER, CALLER]
+    assert sum("शाम 16:00 से 21:00" in each["body"] for each in sent) == 1
+
+
 def test_a_webhook_of_a_provider_not_taken_is_refused(make_app, provider_name, provider_apis):
     app = make_app(**provider_settings(provider_name, provider_apis))
     other = caller_side(app, "twilio" if provider_name == "plivo" else "plivo")
