@@ -1,7 +1,7 @@
 """Indexes for two sweeps: the day's payments, and campaign calls a dead worker left placing
 
 Revision ID: 0020_sweep_indexes
-Revises: 0017_bulk_sms
+Revises: 0018_callback_slots
 
 A payment commits before its ``dues_cleared`` signal goes out; the sweep reads the
 payments recorded in the last day to find one whose signal a dying process never sent
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0020_sweep_indexes"
-down_revision = "0017_bulk_sms"
+down_revision = "0018_callback_slots"
 branch_labels = None
 depends_on = None
 
