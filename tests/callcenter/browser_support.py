@@ -1,7 +1,9 @@
 """Browser-test support: the real app served over HTTP, and headless Chromium driven by Playwright.
 
 Chromium is Debian's ``chromium`` package at ``/usr/bin/chromium``; Playwright never downloads
-a browser of its own here (``playwright install`` is not run).
+a browser of its own here (``playwright install`` is not run). A browser test module imports
+the fixtures ``browser_starts`` (which skips its tests, saying why, where the browser does not
+start), ``live`` and ``page`` from here.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
 from playwright.sync_api import Page, sync_playwright
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -190,3 +193,25 @@ def fill_form(page: Page, form_selector: str, values: Mapping[str, str]) -> None
             form.locator(f'[name="{name}"][value="{value}"]').check()
         else:
             field.fill(value)
+
+
+@pytest.fixture(autouse=True)
+def browser_starts() -> None:
+    """Skip, saying why, unless Playwright's driver and Chromium both start here."""
+    reason = browser_unavailable()
+    if reason:
+        pytest.skip(reason)
+
+
+@pytest.fixture()
+def live(make_app: Callable[..., Flask]) -> Iterator[LiveApp]:
+    """The test's app served over HTTP."""
+    with serve(make_app) as served:
+        yield served
+
+
+@pytest.fixture()
+def page(tmp_path: Path) -> Iterator[Page]:
+    """A page in a fresh headless Chromium."""
+    with chromium_page(tmp_path / "chromium-profile") as opened:
+        yield opened

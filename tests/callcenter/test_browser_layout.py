@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -38,12 +37,8 @@ from core.models.outages import OutageKind  # noqa: E402
 from core.models.payments import LinkStatus, Payment, PaymentLink, PaymentOutcome  # noqa: E402
 from ivr.demo import add_consumer  # noqa: E402
 from outages.records import NewOutage, record_outage  # noqa: E402
-from tests.callcenter.browser_support import (  # noqa: E402
-    LiveApp,
-    browser_unavailable,
-    chromium_page,
-    serve,
-)
+from tests.callcenter import browser_support  # noqa: E402
+from tests.callcenter.browser_support import LiveApp  # noqa: E402
 from tests.callcenter.conftest import PASSWORD, create_user, login, make_callback  # noqa: E402
 from tests.callcenter.test_applications import NEW_CONNECTION, post_form  # noqa: E402
 from tests.callqueue.test_campaigns import overdue_account  # noqa: E402
@@ -64,25 +59,10 @@ HINDI = "नया कनेक्शन"
 LONG_LINK = "https://rzp.io/i/" + "Q7xZ" * 12
 """A payment link with no place to break: it must wrap rather than widen the page."""
 
-
-@pytest.fixture(autouse=True)
-def browser_starts() -> None:
-    """Skip, saying why, unless Playwright's driver and Chromium both start here."""
-    reason = browser_unavailable()
-    if reason:
-        pytest.skip(reason)
-
-
-@pytest.fixture()
-def live(make_app: Callable[..., Flask]) -> Iterator[LiveApp]:
-    with serve(make_app) as served:
-        yield served
-
-
-@pytest.fixture()
-def page(tmp_path: Path) -> Iterator[Page]:
-    with chromium_page(tmp_path / "chromium-profile") as opened:
-        yield opened
+# The browser fixtures; browser_starts skips every test here where Chromium does not start.
+browser_starts = browser_support.browser_starts
+live = browser_support.live
+page = browser_support.page
 
 
 @pytest.fixture()
@@ -365,8 +345,10 @@ def test_refreshed_rows_keep_their_labels_on_a_phone(live: LiveApp, page: Page) 
     make_callback(live.app, "+919812345602", priority=9)
     # queue.js asks for the queue again every few seconds and rebuilds the rows.
     page.locator("#queue tbody tr").nth(1).wait_for(timeout=15_000)
-    labels = page.locator("#queue tbody tr").first.locator("td").evaluate_all(
-        "cells => cells.map(cell => getComputedStyle(cell, '::before').content)"
+    labels = (
+        page.locator("#queue tbody tr")
+        .first.locator("td")
+        .evaluate_all("cells => cells.map(cell => getComputedStyle(cell, '::before').content)")
     )
     assert labels == [
         '"#"', '"Number"', '"Language"', '"Priority"',
