@@ -49,6 +49,9 @@ PAGE_TIMEOUT_MS = 15_000
 
 SERVER_HOST = "127.0.0.1"
 
+TWO_FRAMES = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
+"""A script that resolves once the page has drawn two more frames."""
+
 
 @dataclass(frozen=True)
 class LiveApp:
@@ -179,6 +182,16 @@ def chromium_page(profile_dir: Path) -> Iterator[Page]:
             yield page
         finally:
             context.close()
+
+
+def resize(page: Page, width: int, height: int) -> None:
+    """Make the page ``width`` × ``height`` px and wait until it has been laid out again.
+
+    tables.js measures the tables again (and turns those that do not fit into cards) in the
+    frame after the window resizes; two frames later that is done.
+    """
+    page.set_viewport_size({"width": width, "height": height})
+    page.evaluate(TWO_FRAMES)
 
 
 def fill_form(page: Page, form_selector: str, values: Mapping[str, str]) -> None:

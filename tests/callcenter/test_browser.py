@@ -30,7 +30,7 @@ from core.extensions import db  # noqa: E402
 from core.models import Callback  # noqa: E402
 from core.phone import mask  # noqa: E402
 from tests.callcenter import browser_support  # noqa: E402
-from tests.callcenter.browser_support import LiveApp, fill_form, serve  # noqa: E402
+from tests.callcenter.browser_support import LiveApp, fill_form, resize, serve  # noqa: E402
 from tests.callcenter.conftest import PASSWORD, create_user  # noqa: E402
 from tests.callcenter.test_applications import (  # noqa: E402
     AADHAAR_NUMBER,
@@ -196,7 +196,7 @@ def test_the_wallboard_and_the_campaigns_page_refresh_themselves(
         expect(page.locator(f'#operators tr[data-id="{asha}"]')).to_contain_text("Away")
         expect(page.locator("#refreshed")).to_contain_text("Updated")
         # At phone width the wallboard's figures and rows fit without scrolling sideways.
-        page.set_viewport_size({"width": 390, "height": 800})
+        resize(page, 390, 800)
         for part in ("#wallboard", "#operators"):
             width = page.locator(part).evaluate("element => element.scrollWidth")
             assert width <= 390, (part, width)
@@ -205,7 +205,7 @@ def test_the_wallboard_and_the_campaigns_page_refresh_themselves(
         chart = page.locator("#queue-length-chart svg")
         assert chart.evaluate("svg => svg.getBoundingClientRect().width") <= 390
         chart.screenshot(path=str(tmp_path / "queue-chart-phone.png"))
-        page.set_viewport_size({"width": 1280, "height": 800})
+        resize(page, 1280, 800)
 
         page.goto(live.url + "/console/campaigns")
         expect(page.locator("#campaigns")).to_contain_text("No campaign yet.")

@@ -38,7 +38,7 @@ from core.models.payments import LinkStatus, Payment, PaymentLink, PaymentOutcom
 from ivr.demo import add_consumer  # noqa: E402
 from outages.records import NewOutage, record_outage  # noqa: E402
 from tests.callcenter import browser_support  # noqa: E402
-from tests.callcenter.browser_support import LiveApp  # noqa: E402
+from tests.callcenter.browser_support import LiveApp, resize  # noqa: E402
 from tests.callcenter.conftest import PASSWORD, create_user, login, make_callback  # noqa: E402
 from tests.callcenter.test_applications import NEW_CONNECTION, post_form  # noqa: E402
 from tests.callqueue.test_campaigns import overdue_account  # noqa: E402
@@ -221,8 +221,6 @@ OPERATOR_PAGES = [
     ("refused", "/console/outages/"),
 ]
 
-TWO_FRAMES = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
-
 LAYOUT = """() => {
   const limit = window.innerWidth;
   const wider = [];
@@ -252,9 +250,7 @@ class Findings:
     def look(self, page: Page, folder: Path, name: str) -> None:
         """Check the page open in ``page`` at each width and save a screenshot of each."""
         for size in (PHONE, DESKTOP):
-            page.set_viewport_size(size)
-            # tables.js measures the tables again in the frame after the resize.
-            page.evaluate(TWO_FRAMES)
+            resize(page, size["width"], size["height"])
             found: dict[str, Any] = page.evaluate(LAYOUT)
             if found["scroll"] > found["width"]:
                 self.problems.append(
@@ -336,7 +332,7 @@ def test_refreshed_rows_keep_their_labels_on_a_phone(live: LiveApp, page: Page) 
     """Rows a page rebuilds by itself read as cards too: each cell still says its column."""
     create_user(live.app, "asha", name="Asha Kumari")
     make_callback(live.app, "+919812345601")
-    page.set_viewport_size(PHONE)
+    resize(page, PHONE["width"], PHONE["height"])
     log_in(page, live, "asha")
     first = page.locator("#queue tbody tr").first
     assert first.locator("td.phone").get_attribute("data-label") == "Number"
