@@ -1,7 +1,9 @@
 """Browser-test support: the real app served over HTTP, and headless Chromium driven by Playwright.
 
 Chromium is Debian's ``chromium`` package at ``/usr/bin/chromium``; Playwright never downloads
-a browser of its own here (``playwright install`` is not run).
+a browser of its own here (``playwright install`` is not run). A browser test module imports
+the fixtures ``browser_starts`` (which skips its tests, saying why, where the browser does not
+start), ``live`` and ``page`` from here.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
 from playwright.sync_api import Page, sync_playwright
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -45,6 +48,9 @@ PAGE_TIMEOUT_MS = 15_000
 """How long a browser step may wait for the page before the test fails."""
 
 SERVER_HOST = "127.0.0.1"
+
+TWO_FRAMES = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
+"""A script that resolves once the page has drawn two more frames."""
 
 
 @dataclass(frozen=True)
@@ -178,6 +184,16 @@ def chromium_page(profile_dir: Path) -> Iterator[Page]:
             context.close()
 
 
+def resize(page: Page, width: int, height: int) -> None:
+    """Make the page ``width`` × ``height`` px and wait until it has been laid out again.
+
+    tables.js measures the tables again (and turns those that do not fit into cards) in the
+    frame after the window resizes; two frames later that is done.
+    """
+    page.set_viewport_size({"width": width, "height": height})
+    page.evaluate(TWO_FRAMES)
+
+
 def fill_form(page: Page, form_selector: str, values: Mapping[str, str]) -> None:
     """Answer a form's fields by name as a user would: type, pick from a list, tick a radio."""
     form = page.locator(form_selector)
@@ -190,3 +206,25 @@ def fill_form(page: Page, form_selector: str, values: Mapping[str, str]) -> None
             form.locator(f'[name="{name}"][value="{value}"]').check()
         else:
             field.fill(value)
+
+
+@pytest.fixture(autouse=True)
+def browser_starts() -> None:
+    """Skip, saying why, unless Playwright's driver and Chromium both start here."""
+    reason = browser_unavailable()
+    if reason:
+        pytest.skip(reason)
+
+
+@pytest.fixture()
+def live(make_app: Callable[..., Flask]) -> Iterator[LiveApp]:
+    """The test's app served over HTTP."""
+    with serve(make_app) as served:
+        yield served
+
+
+@pytest.fixture()
+def page(tmp_path: Path) -> Iterator[Page]:
+    """A page in a fresh headless Chromium."""
+    with chromium_page(tmp_path / "chromium-profile") as opened:
+        yield opened

@@ -9,7 +9,7 @@ or the browser does not start.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -29,13 +29,8 @@ from playwright.sync_api import Page, expect  # noqa: E402
 from core.extensions import db  # noqa: E402
 from core.models import Callback  # noqa: E402
 from core.phone import mask  # noqa: E402
-from tests.callcenter.browser_support import (  # noqa: E402
-    LiveApp,
-    browser_unavailable,
-    chromium_page,
-    fill_form,
-    serve,
-)
+from tests.callcenter import browser_support  # noqa: E402
+from tests.callcenter.browser_support import LiveApp, fill_form, resize, serve  # noqa: E402
 from tests.callcenter.conftest import PASSWORD, create_user  # noqa: E402
 from tests.callcenter.test_applications import (  # noqa: E402
     AADHAAR_NUMBER,
@@ -52,25 +47,10 @@ DISCOM_NUMBER = "+911800180000"
 BAD_PIN = "012345"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
-
-@pytest.fixture(autouse=True)
-def browser_starts() -> None:
-    """Skip, saying why, unless Playwright's driver and Chromium both start here."""
-    reason = browser_unavailable()
-    if reason:
-        pytest.skip(reason)
-
-
-@pytest.fixture()
-def live(make_app: Callable[..., Flask]) -> Iterator[LiveApp]:
-    with serve(make_app) as served:
-        yield served
-
-
-@pytest.fixture()
-def page(tmp_path: Path) -> Iterator[Page]:
-    with chromium_page(tmp_path / "chromium-profile") as opened:
-        yield opened
+# The browser fixtures; browser_starts skips every test here where Chromium does not start.
+browser_starts = browser_support.browser_starts
+live = browser_support.live
+page = browser_support.page
 
 
 def missed_call(live: LiveApp, caller: str) -> Any:
@@ -216,7 +196,7 @@ def test_the_wallboard_and_the_campaigns_page_refresh_themselves(
         expect(page.locator(f'#operators tr[data-id="{asha}"]')).to_contain_text("Away")
         expect(page.locator("#refreshed")).to_contain_text("Updated")
         # At phone width the wallboard's figures and rows fit without scrolling sideways.
-        page.set_viewport_size({"width": 390, "height": 800})
+        resize(page, 390, 800)
         for part in ("#wallboard", "#operators"):
             width = page.locator(part).evaluate("element => element.scrollWidth")
             assert width <= 390, (part, width)
@@ -225,7 +205,7 @@ def test_the_wallboard_and_the_campaigns_page_refresh_themselves(
         chart = page.locator("#queue-length-chart svg")
         assert chart.evaluate("svg => svg.getBoundingClientRect().width") <= 390
         chart.screenshot(path=str(tmp_path / "queue-chart-phone.png"))
-        page.set_viewport_size({"width": 1280, "height": 800})
+        resize(page, 1280, 800)
 
         page.goto(live.url + "/console/campaigns")
         expect(page.locator("#campaigns")).to_contain_text("No campaign yet.")
