@@ -231,15 +231,24 @@ def _term_words(by_lang: object, where: str) -> dict[Language, str]:
     unknown = set(by_lang) - set(LANGUAGES)
     if unknown:
         raise CatalogueError(f"{where}: unknown languages {sorted(unknown)}")
-    words: dict[Language, str] = {}
-    for lang in LANGUAGES:
-        text = by_lang.get(lang)
-        if not isinstance(text, str) or not text.strip():
-            raise CatalogueError(f"{where}: missing {lang!r} words")
+    words = _texts(by_lang, where, "words")
+    for lang, text in words.items():
         if "{" in text or "}" in text:
             raise CatalogueError(f"{where}: {lang!r} words cannot hold braces")
-        words[lang] = unicodedata.normalize("NFC", " ".join(text.split()))
     return words
+
+
+def _texts(entry: Mapping[str, object], where: str, what: str) -> dict[Language, str]:
+    """Return ``entry``'s text in each language, required, in NFC with single spaces."""
+    texts: dict[Language, str] = {}
+    for lang in LANGUAGES:
+        text = entry.get(lang)
+        if not isinstance(text, str) or not text.strip():
+            raise CatalogueError(f"{where}: missing {lang!r} {what}")
+        # NFC so that the same words typed on different keyboards hash the same and
+        # the renderer does not re-render a prompt whose text did not really change.
+        texts[lang] = unicodedata.normalize("NFC", " ".join(text.split()))
+    return texts
 
 
 def _with_terms(prompt: Prompt, terms: Mapping[str, Mapping[Language, str]]) -> Prompt:
@@ -282,14 +291,7 @@ def _parse_prompt(
     if unknown_fields:
         raise CatalogueError(f"{where}: unknown fields {sorted(unknown_fields)}")
 
-    texts: dict[Language, str] = {}
-    for lang in LANGUAGES:
-        text = entry.get(lang)
-        if not isinstance(text, str) or not text.strip():
-            raise CatalogueError(f"{where}: missing {lang!r} text")
-        # NFC so that the same words typed on different keyboards hash the same and
-        # the renderer does not re-render a prompt whose text did not really change.
-        texts[lang] = unicodedata.normalize("NFC", " ".join(text.split()))
+    texts = _texts(entry, where, "text")
 
     placeholders_by_lang = {
         lang: {part.name for part in _split_template(texts[lang], key) if isinstance(part, Slot)}
