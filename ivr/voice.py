@@ -103,6 +103,17 @@ _APPLICATION_PROMPTS: dict[str, tuple[str, ...]] = {
 }
 """What is said, in order, for an application in each status."""
 
+MENU_CHOICES = {
+    "1": "voice.account",
+    "2": "voice.application_enter",
+    "3": "voice.fault",
+    OTHER: "voice.operator",
+    # Not announced: fault was 4 in the seven-option menu; callers who learnt it get there
+    # still. The old 3 (a callback) is now the fault step, which offers 0 for a person.
+    "4": "voice.fault",
+}
+"""The main menu's keys and the steps they lead to (catalogue prompt ``menu_main``)."""
+
 
 # ------------------------------------------------------------------ request helpers
 
@@ -353,18 +364,6 @@ def language_answer() -> Response:
         speak(script, said.key, chosen, **said.values)
     script.redirect(_url("voice.menu", lang=chosen))
     return script.response()
-
-
-MENU_CHOICES = {
-    "1": "voice.account",
-    "2": "voice.application_enter",
-    "3": "voice.fault",
-    OTHER: "voice.operator",
-    # Not announced: fault was 4 in the seven-option menu; callers who learnt it get there
-    # still. The old 3 (a callback) is now the fault step, which offers 0 for a person.
-    "4": "voice.fault",
-}
-"""The main menu's keys and the steps they lead to (catalogue prompt ``menu_main``)."""
 
 
 @voice_bp.post("/voice/menu")
