@@ -61,10 +61,18 @@ class AccountNumberFormat:
     length: int
     hint_hi: str
     hint_en: str
+    spoken_hi: str = ""
+    spoken_en: str = ""
+    """The name as the IVR says it, where the written one does not speak well ("(CA)")."""
 
     def name(self, lang: str) -> str:
         """Return the number's name in ``lang``."""
         return self.name_hi if lang == "hi" else self.name_en
+
+    def spoken(self, lang: str) -> str:
+        """Return the number's name as the IVR says it in ``lang`` ("बीपी नंबर", "K number")."""
+        spoken = self.spoken_hi if lang == "hi" else self.spoken_en
+        return spoken or self.name(lang)
 
     def hint(self, lang: str) -> str:
         """Return a short description of the format in ``lang``."""
@@ -310,7 +318,9 @@ def _parse_profile(code: str, table: Mapping[str, Any], where: str) -> DiscomPro
     account = _table(table, "account_number", where)
     account_where = f"{where}.account_number"
     _reject_unknown_keys(
-        account, {"name_hi", "name_en", "pattern", "length", "hint_hi", "hint_en"}, account_where
+        account,
+        {"name_hi", "name_en", "spoken_hi", "spoken_en", "pattern", "length", "hint_hi", "hint_en"},
+        account_where,
     )
     account_format = AccountNumberFormat(
         name_hi=_text(account, "name_hi", account_where),
@@ -319,6 +329,8 @@ def _parse_profile(code: str, table: Mapping[str, Any], where: str) -> DiscomPro
         length=_positive_int(account, "length", account_where),
         hint_hi=_text(account, "hint_hi", account_where),
         hint_en=_text(account, "hint_en", account_where),
+        spoken_hi=_spoken(account, "spoken_hi", account_where),
+        spoken_en=_spoken(account, "spoken_en", account_where),
     )
     categories = {}
     for category_code, rule in _tables(_table(table, "categories", where), where):
@@ -406,6 +418,16 @@ def _text(table: Mapping[str, Any], key: str, where: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ConfigurationError(f"{where}: {key!r} must be a non-empty string")
     return value.strip()
+
+
+def _spoken(table: Mapping[str, Any], key: str, where: str) -> str:
+    # Optional; when given, words only: the IVR's prompts are rendered with it in.
+    if key not in table:
+        return ""
+    value = _text(table, key, where)
+    if any(char in value for char in "{}()[]"):
+        raise ConfigurationError(f"{where}: {key!r} is said aloud: words only, no brackets")
+    return value
 
 
 def _regex(table: Mapping[str, Any], key: str, where: str) -> re.Pattern[str]:

@@ -13,9 +13,29 @@ from flask import Flask
 
 log = logging.getLogger("sampark.ivr")
 
+ACCOUNT_TERM = "account_term"
+"""The catalogue's term for the DISCOM's name of its account number."""
+
+
+def prompt_terms() -> dict[str, dict[str, str]]:
+    """Return the configured DISCOM's words for the prompts' terms ("BP number", "के नंबर")."""
+    from forms.config import discom_profile
+    from forms.exceptions import ConfigurationError
+    from voice_prompts.languages import LANGUAGES
+
+    try:
+        number = discom_profile().account_number
+    except ConfigurationError as error:
+        # The forms refuse to work without a profile; the IVR still answers, with the
+        # catalogue's generic "account number", rather than fail every call.
+        log.error("IVR prompts keep the generic account-number words: %s", error)
+        return {}
+    return {ACCOUNT_TERM: {lang: number.spoken(lang) for lang in LANGUAGES}}
+
 
 def init_app(app: Flask) -> None:
-    """Register the webhook blueprints."""
+    """Register the webhook blueprints, and say whose words the prompts' terms are."""
+    import voice_prompts
     from core.config import settings_of
     from core.extensions import csrf
     from core.sessions import without_sessions
@@ -34,6 +54,7 @@ def init_app(app: Flask) -> None:
         csrf.exempt(blueprint)
         app.register_blueprint(blueprint)
         without_sessions(app, f"{blueprint.url_prefix}/")
+    voice_prompts.use_terms(app, prompt_terms)
     register_commands(app)
 
 

@@ -8,7 +8,8 @@ so "no input" and "wrong key" are handled in one place. State travels in the URL
 
 - every gather has a timeout (``IVR_GATHER_TIMEOUT``) and a step is asked at most
   ``IVR_MAX_TRIES`` times; after the last try the caller is offered a callback;
-- 9 repeats a step, * goes back one step;
+- 9 repeats a step, * goes back one step; the main menu says so only when it is heard
+  again, to stay short (four options: 1 bill, 2 application, 3 power off, 0 a person);
 - application numbers are keyed as digits only: NC-2026-000123 is 2026000123 followed
   by # (the year, then the sequence; see ``ivr.accounts.application_numbers_for_keys``).
 
@@ -105,6 +106,17 @@ _APPLICATION_PROMPTS: dict[str, tuple[str, ...]] = {
     ApplicationStatus.REJECTED: ("application_rejected",),
 }
 """What is said, in order, for an application in each status."""
+
+MENU_CHOICES = {
+    "1": "voice.account",
+    "2": "voice.application_enter",
+    "3": "voice.fault",
+    OTHER: "voice.operator",
+    # Not announced: fault was 4 in the seven-option menu; callers who learnt it get there
+    # still. The old 3 (a callback) is now the fault step, which offers 0 for a person.
+    "4": "voice.fault",
+}
+"""The main menu's keys and the steps they lead to (catalogue prompt ``menu_main``)."""
 
 
 # ------------------------------------------------------------------ request helpers
@@ -361,25 +373,22 @@ def language_answer() -> Response:
 @voice_bp.post("/voice/menu")
 @webhook
 def menu() -> Response:
-    """Offer the main menu."""
-    lang = _lang()
-    script, gather = _gather("voice.menu_answer", lang, _attempt())
+    """Offer the main menu; "9 repeats" only to a caller hearing it again."""
+    lang, attempt = _lang(), _attempt()
+    script, gather = _gather("voice.menu_answer", lang, attempt)
     speak(gather, "menu_main", lang)
+    if attempt > 1 or webhook_query().get("again"):
+        speak(gather, "menu_repeat", lang)
     return script.response()
 
 
 @voice_bp.post("/voice/menu/answer")
 @webhook
 def menu_answer() -> Response:
-    """Follow the main menu: 1 bill, 2 application, 3 callback, 4 fault, 0 operator."""
-    choices = {
-        "1": "voice.account",
-        "2": "voice.application_enter",
-        "3": "voice.callback",
-        "4": "voice.fault",
-        "0": "voice.operator",
-    }
-    return _menu_answer("voice.menu", "voice.voice", choices)
+    """Follow the main menu: 1 bill, 2 application, 3 power off, 0 a person; 9, * unsaid."""
+    if _keys().rstrip("#") == REPEAT:
+        return _redirect("voice.menu", lang=_lang(), attempt=_attempt(), again=1)
+    return _menu_answer("voice.menu", "voice.voice", MENU_CHOICES)
 
 
 # ------------------------------------------------------------------ which account
@@ -742,7 +751,8 @@ def operator() -> Response:
     number = settings().CALL_CENTRE_NUMBER
     if not number or not calling_hours().is_open(utcnow()):
         script, gather = _gather("voice.callback_offer_answer", lang, 1)
-        speak(gather, "outside_hours", lang)
+        # With no line to the call centre a person is only ever reached by a callback.
+        speak(gather, "outside_hours" if number else "operator_calls_back", lang)
         return script.response()
     script = call_script()
     speak(script, "connecting_operator", lang)
@@ -785,9 +795,9 @@ def fault() -> Response:
 @voice_bp.post("/voice/fault/answer")
 @webhook
 def fault_answer() -> Response:
-    """Record the fault on 1 and read its reference, which also goes by SMS."""
+    """Record the fault on 1 and read its reference, which also goes by SMS; 0 a person."""
     if _keys() != "1":
-        return _menu_answer("voice.fault", "voice.menu", {})
+        return _menu_answer("voice.fault", "voice.menu", {OTHER: "voice.operator"})
     phone = _caller_phone()
     accounts = caller_accounts(phone)
     report = actions.report_fault(

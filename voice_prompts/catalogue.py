@@ -4,16 +4,23 @@ The catalogue lives in ``catalogue.toml`` beside this module so that wording can
 reviewed and changed without reading code. Loading validates it once (both languages
 present, the same placeholders in both, each placeholder declared with its kind), so a
 webhook never finds out mid-call that a translation is missing.
+
+Most placeholders are values said during a call from pre-rendered clips. A *term* is
+different: a word fixed for the whole deployment (the DISCOM's name for its account
+number: "BP number", "K number"), so it is written into the texts before anything is
+rendered or said. The catalogue gives each term a generic wording; ``with_terms`` puts in
+the deployment's, and the texts (and so the rendered audio and its hashes) change with it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import string
 import tomllib
 import unicodedata
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
@@ -22,10 +29,14 @@ from typing import Literal, TypeAlias
 from voice_prompts.exceptions import CatalogueError, UnknownPromptError
 from voice_prompts.languages import LANGUAGES, Language, check_language
 
-PlaceholderKind: TypeAlias = Literal["amount", "date", "digits", "number"]
+PlaceholderKind: TypeAlias = Literal["amount", "date", "digits", "number", "term"]
 
-PLACEHOLDER_KINDS: tuple[PlaceholderKind, ...] = ("amount", "date", "digits", "number")
-"""How a placeholder's value is spoken: rupees and paise, a date, digit by digit, a number."""
+TERM: PlaceholderKind = "term"
+"""The kind of a placeholder filled once per deployment, before rendering, not per call."""
+
+PLACEHOLDER_KINDS: tuple[PlaceholderKind, ...] = ("amount", "date", "digits", "number", TERM)
+"""How a placeholder is filled: rupees and paise, a date, digit by digit, a number (all
+said per call from clips), or a term (the deployment's word, written into the text)."""
 
 CATALOGUE_FILE = "catalogue.toml"
 """The catalogue shipped with this package."""
@@ -50,7 +61,12 @@ class Prompt:
     key: str
     texts: Mapping[Language, str]
     placeholders: frozenset[str]
+    """The values a caller of the prompt supplies (terms are already in ``texts``)."""
     bilingual: bool = False
+    terms: frozenset[str] = frozenset()
+    """The terms the catalogue's texts name, e.g. ``account_term``."""
+    sources: Mapping[Language, str] = dataclasses.field(default_factory=dict)
+    """The texts as the catalogue writes them, with their terms' placeholders."""
 
     def text(self, lang: str) -> str:
         """Return the prompt's text template in ``lang`` (both languages if bilingual)."""
@@ -80,6 +96,8 @@ class Catalogue:
     prompts: Mapping[str, Prompt]
     placeholder_kinds: Mapping[str, PlaceholderKind]
     source: str = CATALOGUE_FILE
+    terms: Mapping[str, Mapping[Language, str]] = dataclasses.field(default_factory=dict)
+    """The words each term stands for in these texts, by language."""
 
     def __getitem__(self, key: str) -> Prompt:
         try:
@@ -99,6 +117,24 @@ class Catalogue:
     def text(self, key: str, lang: str) -> str:
         """Return the text template of prompt ``key`` in ``lang``."""
         return self[key].text(lang)
+
+    def with_terms(self, words: Mapping[str, Mapping[str, str]]) -> Catalogue:
+        """Return the catalogue with the deployment's ``words`` for its terms, by language.
+
+        Terms not in ``words`` keep their current wording; a term the catalogue does not
+        declare is an error, so a misspelt name cannot leave the generic word in place.
+        """
+        unknown = set(words) - set(self.terms)
+        if unknown:
+            raise CatalogueError(
+                f"{self.source}: no term {', '.join(sorted(unknown))}; "
+                f"its terms are {', '.join(sorted(self.terms)) or 'none'}"
+            )
+        merged = dict(self.terms)
+        for name, by_lang in words.items():
+            merged[name] = _term_words(by_lang, f"{self.source}: term {name!r}")
+        prompts = {key: _with_terms(prompt, merged) for key, prompt in self.prompts.items()}
+        return replace(self, prompts=prompts, terms=merged)
 
     def kind_of(self, placeholder: str) -> PlaceholderKind:
         """Return how the value of ``placeholder`` is spoken."""
@@ -137,17 +173,21 @@ def parse_catalogue(raw: str, source: str = "<string>") -> Catalogue:
     except tomllib.TOMLDecodeError as error:
         raise CatalogueError(f"{source}: not valid TOML: {error}") from error
 
-    unknown_tables = set(data) - {"placeholders", "prompts"}
+    unknown_tables = set(data) - {"placeholders", "terms", "prompts"}
     if unknown_tables:
         raise CatalogueError(f"{source}: unknown tables {sorted(unknown_tables)}")
 
     kinds = _parse_placeholder_kinds(data.get("placeholders", {}), source)
+    terms = _parse_terms(data.get("terms", {}), kinds, source)
     raw_prompts = data.get("prompts")
     if not isinstance(raw_prompts, dict) or not raw_prompts:
         raise CatalogueError(f"{source}: no [prompts.<key>] tables")
 
-    prompts = {key: _parse_prompt(key, entry, kinds, source) for key, entry in raw_prompts.items()}
-    return Catalogue(prompts=prompts, placeholder_kinds=kinds, source=source)
+    prompts = {
+        key: _with_terms(_parse_prompt(key, entry, kinds, source), terms)
+        for key, entry in raw_prompts.items()
+    }
+    return Catalogue(prompts=prompts, placeholder_kinds=kinds, source=source, terms=terms)
 
 
 def _parse_placeholder_kinds(table: object, source: str) -> dict[str, PlaceholderKind]:
@@ -164,6 +204,80 @@ def _parse_placeholder_kinds(table: object, source: str) -> dict[str, Placeholde
     return kinds
 
 
+def _parse_terms(
+    table: object, kinds: Mapping[str, PlaceholderKind], source: str
+) -> dict[str, dict[Language, str]]:
+    # Every term needs its generic wording here, so that a catalogue is complete on its
+    # own (tests, a bare app) and the deployment only ever replaces words.
+    if not isinstance(table, dict):
+        raise CatalogueError(f"{source}: [terms] must hold a [terms.<name>] table per term")
+    declared = {name for name, kind in kinds.items() if kind == TERM}
+    for name in table:
+        if name not in declared:
+            raise CatalogueError(
+                f"{source}: [terms.{name}] is not a placeholder of kind {TERM!r} in [placeholders]"
+            )
+    missing = declared - set(table)
+    if missing:
+        raise CatalogueError(
+            f"{source}: term placeholders {sorted(missing)} have no [terms.<name>] wording"
+        )
+    return {name: _term_words(table[name], f"{source}: [terms.{name}]") for name in table}
+
+
+def _term_words(by_lang: object, where: str) -> dict[Language, str]:
+    if not isinstance(by_lang, Mapping):
+        raise CatalogueError(f"{where}: must give the words in {' and '.join(LANGUAGES)}")
+    unknown = set(by_lang) - set(LANGUAGES)
+    if unknown:
+        raise CatalogueError(f"{where}: unknown languages {sorted(unknown)}")
+    words = _texts(by_lang, where, "words")
+    for lang, text in words.items():
+        if "{" in text or "}" in text:
+            raise CatalogueError(f"{where}: {lang!r} words cannot hold braces")
+    return words
+
+
+def _texts(entry: Mapping[str, object], where: str, what: str) -> dict[Language, str]:
+    """Return ``entry``'s text in each language, required, in NFC with single spaces."""
+    texts: dict[Language, str] = {}
+    for lang in LANGUAGES:
+        text = entry.get(lang)
+        if not isinstance(text, str) or not text.strip():
+            raise CatalogueError(f"{where}: missing {lang!r} {what}")
+        # NFC so that the same words typed on different keyboards hash the same and
+        # the renderer does not re-render a prompt whose text did not really change.
+        texts[lang] = unicodedata.normalize("NFC", " ".join(text.split()))
+    return texts
+
+
+def _with_terms(prompt: Prompt, terms: Mapping[str, Mapping[Language, str]]) -> Prompt:
+    """Return ``prompt`` with its terms' words written into its texts."""
+    if not prompt.terms:
+        return prompt
+    texts = {
+        lang: _fill_terms(prompt.sources[lang], terms, lang, prompt.key) for lang in prompt.sources
+    }
+    return replace(prompt, texts=texts)
+
+
+def _fill_terms(
+    template: str, terms: Mapping[str, Mapping[Language, str]], lang: Language, key: str
+) -> str:
+    def escaped(text: str) -> str:
+        return text.replace("{", "{{").replace("}", "}}")
+
+    filled = []
+    for part in _split_template(template, key):
+        if not isinstance(part, Slot):
+            filled.append(escaped(part))
+        elif part.name in terms:
+            filled.append(escaped(terms[part.name][lang]))
+        else:
+            filled.append(f"{{{part.name}}}")  # a value, said during the call
+    return "".join(filled)
+
+
 def _parse_prompt(
     key: str, entry: object, kinds: Mapping[str, PlaceholderKind], source: str
 ) -> Prompt:
@@ -177,14 +291,7 @@ def _parse_prompt(
     if unknown_fields:
         raise CatalogueError(f"{where}: unknown fields {sorted(unknown_fields)}")
 
-    texts: dict[Language, str] = {}
-    for lang in LANGUAGES:
-        text = entry.get(lang)
-        if not isinstance(text, str) or not text.strip():
-            raise CatalogueError(f"{where}: missing {lang!r} text")
-        # NFC so that the same words typed on different keyboards hash the same and
-        # the renderer does not re-render a prompt whose text did not really change.
-        texts[lang] = unicodedata.normalize("NFC", " ".join(text.split()))
+    texts = _texts(entry, where, "text")
 
     placeholders_by_lang = {
         lang: {part.name for part in _split_template(texts[lang], key) if isinstance(part, Slot)}
@@ -198,17 +305,26 @@ def _parse_prompt(
                 f"{sorted(placeholders_by_lang[first])} and {lang} "
                 f"{sorted(placeholders_by_lang[lang])}"
             )
-    placeholders = frozenset(placeholders_by_lang[first])
-    undeclared = placeholders - set(kinds)
+    named = frozenset(placeholders_by_lang[first])
+    undeclared = named - set(kinds)
     if undeclared:
         raise CatalogueError(f"{where}: placeholders {sorted(undeclared)} not in [placeholders]")
+    terms = frozenset(name for name in named if kinds[name] == TERM)
+    placeholders = named - terms
 
     bilingual = entry.get("bilingual", False)
     if not isinstance(bilingual, bool):
         raise CatalogueError(f"{where}: bilingual must be true or false")
     if bilingual and placeholders:
         raise CatalogueError(f"{where}: a bilingual prompt cannot have placeholders")
-    return Prompt(key=key, texts=texts, placeholders=placeholders, bilingual=bilingual)
+    return Prompt(
+        key=key,
+        texts=texts,
+        placeholders=placeholders,
+        bilingual=bilingual,
+        terms=terms,
+        sources=dict(texts),
+    )
 
 
 @lru_cache(maxsize=4096)

@@ -38,7 +38,7 @@ def build_command(
     langs: tuple[str, ...], directory: str | None, force: bool, keys: tuple[str, ...]
 ) -> None:
     """Render prompts and number clips to 8 kHz WAV files."""
-    from voice_prompts import prompts_directory
+    from voice_prompts import catalogue_for, prompts_directory
     from voice_prompts.render import PromptBuilder, RenderSettings
 
     settings = RenderSettings(
@@ -48,6 +48,8 @@ def build_command(
     try:
         builder = PromptBuilder(
             directory or prompts_directory(current_app),
+            # The deployment's terms are in the texts, so the audio (and its hash) says them.
+            catalogue=catalogue_for(current_app),
             langs=langs or LANGUAGES,
             only=set(keys) or None,
             settings=settings,
@@ -65,10 +67,10 @@ def build_command(
 @click.option("--out", "directory", type=click.Path(file_okay=False), default=None)
 def check_command(langs: tuple[str, ...], directory: str | None) -> None:
     """List prompts and clips with no current audio; fail if there are any."""
-    from voice_prompts import prompts_directory
+    from voice_prompts import catalogue_for, prompts_directory
     from voice_prompts.library import PromptLibrary
 
-    library = PromptLibrary(directory or prompts_directory(current_app))
+    library = PromptLibrary(directory or prompts_directory(current_app), catalogue_for(current_app))
     missing = [f"{lang}/{key}" for lang in langs or LANGUAGES for key in library.missing(lang)]
     for name in missing:
         click.echo(f"missing or stale: {name}")

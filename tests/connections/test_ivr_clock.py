@@ -25,14 +25,14 @@ def status_heard(client, lang):
 def test_a_paid_application_hears_its_days_left(app, client):
     paid_application(app, "NC-2026-000123", utcnow(), phone=CALLER)
     heard = status_heard(client, "en")
-    assert "We have received your payment" in heard
+    assert "We have your payment" in heard
     assert "Your connection is due within five days." in heard
-    assert "आपका कनेक्शन पाँच दिन के भीतर दिया जाना है।" in status_heard(client, "hi")
+    assert "आपका कनेक्शन पाँच दिन के अंदर लग जाना चाहिए।" in status_heard(client, "hi")
 
 
 def test_a_late_connection_hears_the_delay_in_hindi(app, client):
     paid_application(app, "NC-2026-000123", utcnow() - timedelta(days=7, hours=1), phone=CALLER)
     heard = status_heard(client, "hi")
-    assert "आपकी डिमांड राशि का भुगतान प्राप्त हो गया है" in heard
+    assert "आपकी डिमांड राशि जमा हो गई है" in heard
     # Due two days and an hour ago: the third day of delay has begun.
-    assert "तीन दिन की देरी" in heard and "मुआवज़े" in heard
+    assert "तीन दिन की देरी" in heard and "मुआवज़ा" in heard

@@ -23,6 +23,15 @@ def test_shipped_profiles_carry_the_account_number_formats_of_the_brief():
     assert discom_profile("avvnl").account_number.name_en == "K number"
 
 
+def test_the_ivr_says_the_account_numbers_name_in_words():
+    # Spoken as written where that speaks well; Bihar's "(CA)" has words of its own.
+    assert discom_profile("cspdcl").account_number.spoken("hi") == "बीपी नंबर"
+    assert discom_profile("avvnl").account_number.spoken("en") == "K number"
+    sbpdcl = discom_profile("sbpdcl").account_number
+    assert (sbpdcl.spoken("hi"), sbpdcl.spoken("en")) == ("सीए नंबर", "CA number")
+    assert sbpdcl.name("en") == "consumer (CA) number"
+
+
 def test_default_profile_is_cspdcl_and_config_can_change_it(form_app):
     assert discom_profile().code == "cspdcl"
     form_app.config["DISCOM"] = "sbpdcl"
@@ -90,6 +99,8 @@ def test_districts_file_can_be_replaced(form_app, tmp_path: Path):
         ("three_phase_above_kw = 7", 'three_phase_above_kw = "7"', "must be a number"),
         ("three_phase_above_kw = 7", "three_phase_abve_kw = 7", "unknown keys"),
         ('pin_prefixes = ["49"]', 'pin_prefixes = ["049"]', "pin_prefixes"),
+        ('spoken_en = "CA number"', 'spoken_en = "(CA) number"', "words only"),
+        ('spoken_hi = "सीए नंबर"', 'spoken_hi = " "', "'spoken_hi' must be a non-empty"),
     ],
 )
 def test_malformed_discoms_file_fails_loudly(form_app, tmp_path: Path, old, new, complaint):
@@ -100,7 +111,7 @@ def test_malformed_discoms_file_fails_loudly(form_app, tmp_path: Path, old, new,
     form_app.config["DISCOMS_FILE"] = str(path)
 
     with form_app.app_context(), pytest.raises(ConfigurationError, match=complaint):
-        discom_profile()
+        discom_profile("sbpdcl")
 
 
 def test_documents_file_must_list_aadhaar_without_a_pattern(form_app, tmp_path: Path):

@@ -111,16 +111,18 @@ def simulate(app, keys: list[str], prompts: Path, **options):
 
 
 def test_hindi_call_hears_the_bill_gets_an_sms_and_asks_for_a_callback(app, prompts):
-    record = simulate(app, ["1", "1", "1", "1", "3"], prompts)
+    # 0 ("talk to us") dials the call centre; nobody answers, so a callback is offered.
+    record = simulate(app, ["1", "1", "1", "1", "0", "1"], prompts, dial_status="no-answer")
 
     heard = record.said()
     # Played from rendered clips (the manifest's texts) …
     assert "हिंदी के लिए 1 दबाएँ।" in heard
-    assert "बिल की जानकारी के लिए 1 दबाएँ" in heard
+    assert "बिल के लिए 1 दबाएँ" in heard
     assert amount_words(Decimal("1520.50"), "hi") in heard
     # … and said where no clip was rendered.
-    assert "भुगतान की अंतिम तिथि पंद्रह दिसंबर दो हज़ार छब्बीस है" in heard
+    assert "बिल जमा करने की आखिरी तारीख पंद्रह दिसंबर दो हज़ार छब्बीस है" in heard
     assert "एसएमएस से भेज दी गई" in heard
+    assert record.dialled == ["+911140000099"]
     assert "कॉल बैक अनुरोध दर्ज कर लिया गया" in heard
     assert record.ended_by == "IVR hung up"
     assert any("/ivr/voice/bill" in path for path in record.requests)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from datetime import date
 from decimal import Decimal
@@ -176,6 +177,29 @@ def test_nine_repeats_and_star_goes_back(client):
     assert urlsplit(redirect(back)).path == "/ivr/voice"
 
 
+def test_the_menu_offers_four_things_and_says_how_to_repeat_only_when_repeated(client):
+    first = said(menu(client))
+    for option in ("press 1", "press 2", "press 3", "press 0"):
+        assert option in first
+    assert "press 9" not in first and "star" not in first and "press 4" not in first
+    # A caller who asks to hear it again, or pressed a wrong key, learns that 9 repeats.
+    assert "To hear this again, press 9." in said(follow(client, answer(client, menu(client), "9")))
+    wrong = follow(client, answer(client, menu(client), "7"))
+    assert "To hear this again, press 9." in said(wrong)
+    hindi = said(menu(client, "hi"))
+    assert "0 दबाएँ" in hindi and "9 दबाएँ" not in hindi and "स्टार" not in hindi
+
+
+@pytest.mark.parametrize("lang", ["hi", "en"])
+def test_the_menu_announces_only_keys_the_code_takes(app, lang):
+    from voice_prompts import library_for
+
+    text = library_for(app).catalogue.text("menu_main", lang)
+    announced = set(re.findall(r"\d", text))
+    assert announced == {"1", "2", "3", "0"}
+    assert announced <= set(voice.MENU_CHOICES)
+
+
 def test_unsigned_step_is_refused(client):
     response = client.post("/ivr/voice/menu?lang=en", data={"Digits": "1"})
     assert response.status_code == 403
@@ -200,7 +224,7 @@ def test_one_linked_account_is_confirmed_by_its_last_digits(client, consumer):
     assert "one thousand five hundred and twenty rupees and fifty paise" in text
     assert "fifteenth December two thousand twenty-six" in text
     assert "one thousand five hundred and fifty-one rupees" in text
-    assert "Your last payment of eight hundred and fifty rupees" in text
+    assert "You last paid eight hundred and fifty rupees" in text
     assert "twelfth October" in text
     assert "restored" not in text
 
@@ -274,7 +298,7 @@ def test_caller_with_no_linked_account_keys_the_number(app, client, consumer):
         ("12345#", "has 10 digits"),  # too few
         ("123456789012345#", "has 10 digits"),  # too many
         ("12*45678901#", "has 10 digits"),  # garbage
-        ("9999999999#", "could not find this account"),  # unknown
+        ("9999999999#", "could not find this BP number"),  # unknown
     ],
 )
 def test_bad_account_numbers_get_a_helpful_answer(client, consumer, keys, heard):
@@ -301,7 +325,7 @@ def test_account_linked_to_another_number_is_not_announced(client, consumer):
 
 def test_unknown_account_is_not_announced(client, consumer):
     root = webhook(client, "/ivr/voice/bill?lang=en&account=999999")
-    assert "could not find this account" in said(root)
+    assert "could not find this BP number" in said(root)
     assert urlsplit(redirect(root)).path == "/ivr/voice/menu"
 
 
@@ -426,7 +450,7 @@ def test_application_in_hindi(app, client):
     add_application(app, "inspection")
     entry = webhook(client, "/ivr/voice/application/enter?lang=hi")
     text = said(follow(client, answer(client, entry, "2026000123#")))
-    assert "स्थल निरीक्षण" in text
+    assert "जगह की जाँच" in text
 
 
 @pytest.mark.parametrize("keys", ["2026123#", "20260123#", "2026000123#"])
@@ -435,7 +459,7 @@ def test_application_numbers_are_found_without_their_leading_zeros(app, client, 
     entry = webhook(client, "/ivr/voice/application/enter?lang=en")
     assert "leave out the zeros" in said(entry)
     text = said(follow(client, answer(client, entry, keys)))
-    assert "site inspection" in text.lower()
+    assert "checking the site" in text
 
 
 @pytest.mark.parametrize(
@@ -467,12 +491,24 @@ def test_someone_elses_application_is_not_announced(app, client):
 # ------------------------------------------------------------------ callback, operator, fault
 
 
+def slot_question(client, lang: str = "en") -> ET.Element:
+    """Press 0 for a person; nobody answers at the call centre; 1 for a callback: "when?"."""
+    dialled = follow(client, answer(client, menu(client, lang), "0"))
+    dial = dialled.find("Dial")
+    unanswered = webhook(client, dial.get("action"), DialCallStatus="no-answer")
+    return follow(client, answer(client, unanswered, "1"))
+
+
+def ask_for_a_callback(client, slot: str = "0") -> ET.Element:
+    """Ask for a callback as a caller does, and choose ``slot`` (0: the soonest)."""
+    return answer(client, slot_question(client), slot)
+
+
 def test_callback_joins_the_missed_call_queue(app, client, twilio_api):
-    root = answer(client, follow(client, answer(client, menu(client), "3")), "0")
+    root = ask_for_a_callback(client)
     assert "call back request has been registered" in said(root)
     assert root.find("Hangup") is not None
-    # Asking twice joins the same callback.
-    answer(client, follow(client, answer(client, menu(client), "3")), "0")
+    ask_for_a_callback(client)  # asking twice joins the same callback
     with app.app_context():
         (callback,) = db.session.scalars(select(Callback)).all()
         assert (callback.phone, callback.status, callback.language) == (CALLER, "pending", "en")
@@ -488,7 +524,7 @@ def only_callback(app) -> Callback:
 
 
 def test_callback_asks_for_a_slot_and_the_queue_gets_its_start(app, client, twilio_api):
-    ask = follow(client, answer(client, menu(client), "3"))
+    ask = slot_question(client)
     offered = said(ask)
     offers = ("morning, press 1", "afternoon, press 2", "evening, press 3", "possible, press 0")
     for words in offers:
@@ -511,7 +547,7 @@ def test_callback_asks_for_a_slot_and_the_queue_gets_its_start(app, client, twil
 
 
 def test_hindi_caller_hears_the_slot_chosen(app, client):
-    ask = follow(client, answer(client, menu(client, "hi"), "3"))
+    ask = slot_question(client, "hi")
     assert "सुबह कॉल के लिए 1 दबाएँ" in said(ask)
     root = answer(client, ask, "1")
     assert "आपको सुबह इसी नंबर पर कॉल करेंगे" in said(root)
@@ -570,7 +606,7 @@ def test_operator_is_dialled_inside_calling_hours(client):
     root = follow(client, answer(client, menu(client), "0"))
     dial = root.find("Dial")
     assert dial is not None and dial.findtext("Number") == CALL_CENTRE
-    assert "connect your call to an operator" in said(root)
+    assert "connect you to an operator" in said(root)
     unanswered = webhook(client, dial.get("action"), DialCallStatus="no-answer")
     assert "press 1" in said(unanswered)
 
@@ -588,9 +624,35 @@ def test_operator_outside_calling_hours_offers_a_callback(make_app, tmp_path):
     assert "call back" in said(follow(client, answer(client, root, "1")))
 
 
+def test_without_a_call_centre_line_zero_offers_the_callback(make_app, tmp_path):
+    no_line = make_app(VOICE_PROMPTS_DIR=str(tmp_path))
+    client = no_line.test_client()
+    root = follow(client, answer(client, menu(client), "0"))
+    assert root.find("Dial") is None
+    assert said(root) == "To have an operator call you back on this number, press 1."
+    assert "/ivr/voice/callback/offer/answer" in gather(root).get("action")
+    when = follow(client, answer(client, root, "1"))
+    assert "choose when we should call you back" in said(when)
+    registered = answer(client, when, "0")
+    assert "call back request has been registered" in said(registered)
+    with no_line.app_context():
+        assert db.session.scalars(select(Callback.phone)).all() == [CALLER]
+
+
+@pytest.mark.parametrize("key", ["3", "4"])
+def test_three_and_the_old_four_lead_to_the_fault_step_which_offers_a_person(client, key):
+    # 3 was "call back" in the seven-option menu: a caller who learnt it hears the fault
+    # question, which names 0 for a person; 4 (the old fault key) still works, unannounced.
+    confirm = follow(client, answer(client, menu(client), key))
+    assert "To report that your power is off, press 1" in said(confirm)
+    assert "To talk to us, press 0" in said(confirm)
+    person = follow(client, answer(client, confirm, "0"))
+    assert person.find("Dial") is not None
+
+
 def test_fault_is_recorded_and_its_reference_sent_by_sms(app, client, consumer, twilio_api):
-    confirm = follow(client, answer(client, menu(client), "4"))
-    assert "power supply is off" in said(confirm)
+    confirm = follow(client, answer(client, menu(client), "3"))
+    assert "power is off" in said(confirm)
     root = answer(client, confirm, "1")
     with app.app_context():
         (fault,) = db.session.scalars(select(SupplyFault)).all()
@@ -643,7 +705,7 @@ def test_many_accounts_list_eight_and_offer_another_number(app, client):
         db.session.commit()
     root = follow(client, answer(client, menu(client), "1"))
     assert said(root).count("ending in") == 8
-    assert "To enter another account number, press 0" in said(root)
+    assert "To key in another BP number, press 0" in said(root)
     assert "/ivr/voice/account/enter" in redirect(answer(client, root, "0"))
 
 

@@ -1,4 +1,4 @@
-"""A caller on a feeder with a current outage hears of it, before the menu and at menu 4."""
+"""A caller on a feeder with a current outage hears of it, before the menu and at menu 3."""
 
 from __future__ import annotations
 
@@ -43,18 +43,18 @@ def test_a_caller_on_the_feeder_hears_the_outage_before_the_menu(app, client, fe
     record(app, new_outage(expected_restoration_at=back))
     english = choose_language(client, "2", phone(0))  # phone(0) speaks English, asks in English
     text = said(english)
-    assert "Power supply in your area is interrupted, and we know about it." in text
+    assert "Power is off in your area, and we know about it." in text
     day = "today" if back.date() == utcnow().astimezone(ZONE).date() else "tomorrow"
     assert f"Power is expected back {day}" in text
     assert "by half past" in text
     assert english.find("Redirect").text.startswith("/ivr/voice/menu")
 
     hindi = said(choose_language(client, "1", ON_FEEDER))
-    assert "आपके क्षेत्र में बिजली आपूर्ति बाधित है" in hindi
+    assert "आपके इलाके में बिजली बंद है" in hindi
     assert "साढ़े" in hindi or "डेढ़" in hindi or "ढाई" in hindi
 
     # Somebody on another feeder hears only the welcome.
-    assert "interrupted" not in said(choose_language(client, "2", ELSEWHERE))
+    assert "we know about it" not in said(choose_language(client, "2", ELSEWHERE))
 
 
 def test_a_restored_or_future_outage_is_not_announced(app, client, feeders):
@@ -81,14 +81,14 @@ def test_a_fault_report_from_the_feeder_is_told_of_the_outage_and_may_still_be_m
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(SupplyFault)) == 1
     # From another feeder the fault step is as it always was.
-    assert "To report that your power supply is off" in said(
+    assert "To report that your power is off" in said(
         webhook(client, "/ivr/voice/fault?lang=en", caller=phone(101))
     )
 
 
 def test_an_area_outage_reaches_callers_of_every_feeder_in_it(app, client, feeders):
     record(app, new_outage(scope="area", place="Ward 4", submission_key="d" * 32))
-    assert "interrupted" in said(choose_language(client, "2", phone(100)))  # OTHER_FEEDER
+    assert "we know about it" in said(choose_language(client, "2", phone(100)))  # OTHER_FEEDER
 
 
 @pytest.mark.parametrize(

@@ -48,7 +48,7 @@ def test_application_to_paid_end_to_end(app, razorpay_api, twilio_api, signals):
     # The IVR's application status hears it at once, in English and in Hindi.
     digits = application.number.replace("NC-", "").replace("-", "") + "#"
     caller = "+919876543210"
-    for lang, words in (("en", "received your payment"), ("hi", "भुगतान प्राप्त हो गया")):
+    for lang, words in (("en", "We have your payment"), ("hi", "डिमांड राशि जमा हो गई")):
         entry = webhook(client, f"/ivr/voice/application/enter?lang={lang}", caller=caller)
         heard = said(follow(client, answer(client, entry, digits, caller=caller), caller=caller))
         assert words in heard, heard

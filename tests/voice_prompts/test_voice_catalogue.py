@@ -101,12 +101,82 @@ def test_language_choice_speaks_both_languages(catalogue) -> None:
         assert "English" in text and "2" in text
 
 
-def test_main_menu_names_every_key(catalogue) -> None:
-    for lang, back in (("hi", "स्टार"), ("en", "star")):
+def test_main_menu_names_four_keys_and_the_repeat_its_own(catalogue) -> None:
+    for lang in ("hi", "en"):
         text = catalogue.text("menu_main", lang)
-        for digit in "123409":
-            assert digit in text, (lang, digit)
-        assert back in text
+        assert set(re.findall(r"\d", text)) == set("1230"), lang
+        assert "9" in catalogue.text("menu_repeat", lang)
+
+
+def test_the_account_number_is_a_term_with_generic_words(catalogue) -> None:
+    prompt = catalogue["enter_account"]
+    assert prompt.terms == {"account_term"} and prompt.placeholders == set()
+    assert "{account_term}" in prompt.sources["en"]
+    assert catalogue.text("enter_account", "en") == (
+        "Please key in your account number, then press hash."
+    )
+    assert "अपना खाता नंबर डालें" in catalogue.text("enter_account", "hi")
+    # No formal "क्रमांक" is left for the account number anywhere.
+    assert not any("खाता क्रमांक" in catalogue.text(key, "hi") for key in catalogue)
+
+
+def test_terms_are_written_into_the_texts(catalogue) -> None:
+    rajasthan = catalogue.with_terms({"account_term": {"hi": "के नंबर", "en": "K number"}})
+    assert rajasthan.text("enter_account", "en") == "Please key in your K number, then press hash."
+    assert rajasthan.text("enter_account", "hi").startswith("कृपया अपना के नंबर डालें")
+    assert rajasthan["choose_account"].parts("en") == [
+        "For the K number ending in ",
+        Slot("last_digits"),
+        ", press ",
+        Slot("choice"),
+        ".",
+    ]
+    assert rajasthan.text("goodbye", "hi") == catalogue.text("goodbye", "hi")
+    # Another deployment's words replace these ones, not add to them.
+    chhattisgarh = rajasthan.with_terms({"account_term": {"hi": "बीपी नंबर", "en": "BP number"}})
+    said = chhattisgarh.text("enter_account", "en")
+    assert said == "Please key in your BP number, then press hash."
+    assert catalogue.with_terms({}).text("enter_account", "en") == catalogue.text(
+        "enter_account", "en"
+    )
+
+
+WITH_TERM = """
+[placeholders]
+account_term = "term"
+
+[terms.account_term]
+hi = "खाता नंबर"
+en = "account number"
+
+[prompts.enter_account]
+hi = "कृपया अपना {account_term} डालें।"
+en = "Please key in your {account_term}."
+"""
+
+
+def test_a_term_placeholder_the_catalogue_does_not_know_is_refused() -> None:
+    assert parse_catalogue(WITH_TERM).text("enter_account", "en") == (
+        "Please key in your account number."
+    )
+    # Used in a text but never declared.
+    with pytest.raises(CatalogueError, match="not in \\[placeholders\\]"):
+        parse_catalogue(WITH_TERM.replace("{account_term}", "{meter_term}"))
+    # Declared a term, but with no words of its own.
+    no_words = WITH_TERM.replace('account_term = "term"', 'account_term = "term"\nmeter = "term"')
+    with pytest.raises(CatalogueError, match=r"\['meter'\] have no \[terms.<name>\] wording"):
+        parse_catalogue(no_words)
+    # Words for a term no placeholder declares.
+    with pytest.raises(CatalogueError, match="meter_term.* is not a placeholder of kind 'term'"):
+        parse_catalogue(WITH_TERM.replace("[terms.account_term]", "[terms.meter_term]"))
+    # Words given for a term the catalogue does not have.
+    catalogue = parse_catalogue(WITH_TERM)
+    with pytest.raises(CatalogueError, match="no term meter_term"):
+        catalogue.with_terms({"meter_term": {"hi": "मीटर नंबर", "en": "meter number"}})
+    with pytest.raises(CatalogueError, match="missing 'hi' words"):
+        catalogue.with_terms({"account_term": {"en": "K number"}})
+    with pytest.raises(CatalogueError, match="braces"):
+        catalogue.with_terms({"account_term": {"hi": "के नंबर", "en": "{K} number"}})
 
 
 def test_hindi_spelling_of_numbers_matches_the_spoken_forms(catalogue) -> None:

@@ -32,10 +32,10 @@ def test_prompt_with_values_interleaves_parts_and_clips(library: PromptLibrary) 
     values = {"amount": Decimal("1520.50"), "paid_on": dt.date(2026, 1, 3)}
     assert library.sequence("bill_last_payment", "hi", **values) == [
         "bill_last_payment.1",
+        "num/3", "month/1", "num/2", "word/thousand", "num/26",
+        "bill_last_payment.2",
         "num/1", "word/thousand", "num/5", "word/hundred", "num/20", "word/rupees",
         "num/50", "word/paise",
-        "bill_last_payment.2",
-        "num/3", "month/1", "num/2", "word/thousand", "num/26",
         "bill_last_payment.3",
     ]  # fmt: skip
 
@@ -70,7 +70,7 @@ def test_say_text_spells_values(library: PromptLibrary) -> None:
         "Please note it down."
     )
     assert library.say_text("bill_amount_due", "hi", amount=Decimal(1)) == (
-        "आपके बिल की बकाया राशि एक रुपया है।"
+        "आपके बिल पर एक रुपया बकाया है।"
     )
 
 
@@ -127,7 +127,7 @@ def test_speech_plays_what_is_rendered_and_says_the_rest(library: PromptLibrary)
     render_stand_ins(library.directory, "hi", only=parts | clips - {"num/50"})
     # A clip missing: the whole prompt is said, not played in pieces.
     said = library.current().speech("bill_amount_due", "hi", **amount)
-    assert said == "आपके बिल की बकाया राशि बीस रुपये पचास पैसे है।"
+    assert said == "आपके बिल पर बीस रुपये पचास पैसे बकाया है।"
     assert library.current().speech("goodbye", "hi") == library.say_text("goodbye", "hi")
 
     render_stand_ins(library.directory, "hi", only={"num/50"})
