@@ -15,6 +15,7 @@ re-renders only what changed and webhooks can tell stale audio from current.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import hashlib
 import io
@@ -108,6 +109,10 @@ def _shared_engine(pyttsx3: Any, driver: str) -> Any:
     without audio. Keeping one engine for the life of the process avoids both.
     """
     if driver not in _ENGINES:
+        if not _ENGINES:
+            # Let the engine go while the interpreter is whole: collected at shutdown, its
+            # driver's __del__ finds its modules gone and prints a traceback.
+            atexit.register(_ENGINES.clear)
         _ENGINES[driver] = pyttsx3.init(driver)
     return _ENGINES[driver]
 
