@@ -10,6 +10,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Response, abort, current_app, request
+from flask_babel import lazy_gettext as _l
 from flask_limiter import RequestLimit
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
@@ -66,9 +67,9 @@ def authenticate(username: str, password: str) -> User | None:
 class LoginForm(FlaskForm):
     """The console's login form."""
 
-    username = StringField("Username", validators=[DataRequired(), Length(max=64)])
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
     password = PasswordField(
-        "Password", validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)]
+        _l("Password"), validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)]
     )
 
 

@@ -19,6 +19,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_limiter import RequestLimit
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -46,6 +47,13 @@ from callcenter.exceptions import (
     TooManyLoginAttempts,
 )
 from callcenter.history import caller_history
+from callcenter.language import (
+    SESSION_KEY,
+    adopt_login_choice,
+    console_language,
+    keep_choice_over,
+    month_abbreviation,
+)
 from callcenter.security import end_sessions, home_page, safe_next, start_session
 from callqueue.calls import CallError, QueueUnavailable, start_call
 from core.audit import audit_trail
@@ -104,10 +112,16 @@ def forbidden(_error: Exception) -> Any:
 
 @console_bp.app_template_filter("local_time")
 def local_time(value: datetime | None, fmt: str = "%d %b %Y %H:%M") -> str:
-    """Show a UTC time in the call centre's time zone."""
+    """Show a UTC time in the call centre's time zone, the month named in the page's language.
+
+    English keeps strftime's names ("Sep"; CLDR's en_IN has "Sept"); Hindi takes CLDR's.
+    """
     if value is None:
         return ""
-    return value.astimezone(_zone()).strftime(fmt)
+    local = value.astimezone(_zone())
+    if "%b" in fmt and console_language() != "en":
+        fmt = fmt.replace("%b", month_abbreviation(local.month).replace("%", "%%"))
+    return local.strftime(fmt)
 
 
 @console_bp.app_template_filter("masked")
@@ -142,12 +156,14 @@ def login() -> Any:
     if form.validate_on_submit():
         user = authenticate(form.username.data.strip(), form.password.data)
         if user is None:
-            error, status = "Wrong username or password.", 401
+            error, status = _("Wrong username or password."), 401
         else:
             forget_failed_logins()
-            # A fresh session at login, so a session planted before it gains nothing.
-            session.clear()
+            # A fresh session at login, so a session planted before it gains nothing
+            # (but the language chosen on the login page stays).
+            keep_choice_over(session.clear)
             login_user(user)
+            adopt_login_choice()
             start_session()
             return redirect(safe_next(request.args.get("next")))
     return render_template("console/login.html", form=form, error=error), status
@@ -161,7 +177,9 @@ def logout() -> Response:
         end_sessions(user)
         db.session.commit()
     logout_user()
-    session.clear()
+    keep_choice_over(session.clear)
+    if user is not None and user.language:
+        session[SESSION_KEY] = user.language
     return redirect(url_for("console.login"))
 
 
