@@ -162,7 +162,7 @@ def record(application_id: int) -> Any:
     # Opening the application first: another area's or an unpaid one is refused as such.
     stages.clock_for(application_id, current_user)
     if not form.validate():
-        problems = [message for messages in form.errors.values() for message in messages]
+        problems = [str(message) for messages in form.errors.values() for message in messages]
         return _render(application_id, form, "; ".join(problems)), 400
     try:
         stages.record_stage(

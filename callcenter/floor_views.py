@@ -87,7 +87,7 @@ def set_state() -> Response:
     """Mark oneself ready for the next callback (ending after-call work) or away."""
     form = StateForm()
     if not form.validate_on_submit():
-        problems = "; ".join(m for messages in form.errors.values() for m in messages)
+        problems = "; ".join(str(m) for messages in form.errors.values() for m in messages)
         raise ConsoleError(f"Not changed: {problems}")
     state = OperatorState(form.state.data)
     session = db.session
@@ -210,7 +210,7 @@ def create_campaign() -> Any:
     """Choose the consumers, record the campaign and schedule its calls."""
     form = CampaignForm()
     if not form.validate_on_submit():
-        problems = "; ".join(m for messages in form.errors.values() for m in messages)
+        problems = "; ".join(str(m) for messages in form.errors.values() for m in messages)
         return _campaigns_page(form, f"The campaign was not created: {problems}", 400)
     days = campaign_runs.DEFAULT_DEMAND_DAYS if form.days.data is None else form.days.data
     try:

@@ -15,8 +15,9 @@ from flask import Flask
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from callcenter import dispositions, floor
 from connections.stages import S as Stage
-from core.models import CallbackStatus, MissedCallOutcome, OperatorState, Role
+from core.models import CallbackStatus, MissedCallOutcome, Role
 from core.models.applications import ApplicationStatus
 from core.models.attempts import AttemptOutcome, AttemptStatus
 from core.models.calls import MessageStatus
@@ -25,9 +26,7 @@ from core.models.console import AuditEvent
 from core.models.meters import MeterKind, OrderStatus
 from core.models.outages import OutageKind, OutageState
 from core.models.payments import LinkStatus, PaymentOutcome
-
-ON_CALL = "on_call"
-"""The wallboard's state of an operator holding a callback (``callcenter.floor.ON_CALL``)."""
+from forms import SERVICES
 
 WORDS: dict[str, dict[str, Any]] = {
     "callback_status": {
@@ -58,20 +57,8 @@ WORDS: dict[str, dict[str, Any]] = {
         Stage.CONNECTED: _l("Energised"),
         Stage.REJECTED: _l("Rejected"),
     },
-    "disposition": {
-        "application_submitted": _l("Application submitted"),
-        "information_only": _l("Information only"),
-        "call_back_later": _l("Call back later"),
-        "wrong_number": _l("Wrong number"),
-        "not_interested": _l("Not interested"),
-        "language_not_spoken": _l("Language not spoken"),
-    },
-    "operator_state": {
-        OperatorState.AVAILABLE: _l("Available"),
-        ON_CALL: _l("On a call"),
-        OperatorState.AFTER_CALL_WORK: _l("After-call work"),
-        OperatorState.AWAY: _l("Away"),
-    },
+    "disposition": dispositions.LABELS,
+    "operator_state": floor.STATE_LABELS,
     "role": {
         Role.OPERATOR: _l("operator"),
         Role.SUPERVISOR: _l("supervisor"),
@@ -133,7 +120,7 @@ WORDS: dict[str, dict[str, Any]] = {
         MissedCallOutcome.RATE_LIMITED: _l("too many missed calls"),
     },
     "message_status": {
-        MessageStatus.QUEUED: _l("waiting"),
+        MessageStatus.QUEUED: _l("queued"),
         MessageStatus.SENDING: _l("sending"),
         MessageStatus.SENT: _l("sent"),
         MessageStatus.DELIVERED: _l("delivered"),
@@ -183,6 +170,12 @@ WORDS: dict[str, dict[str, Any]] = {
         "mag": _l("Magahi"),
         "raj": _l("Rajasthani"),
         "ur": _l("Urdu"),
+    },
+    "category": {
+        "domestic": _l("domestic"),
+        "non_domestic": _l("non-domestic"),
+        "agricultural": _l("agricultural"),
+        "industrial": _l("industrial"),
     },
     "area_type": {
         "urban": _l("urban"),
@@ -270,7 +263,16 @@ def _audit_value(field: str, value: Any, names: dict[int, str], local_time: Any)
     return str(value)
 
 
+def service_name(code: str) -> str:
+    """Return a service's name (from the forms' registry) in the page's language."""
+    from callcenter.language import console_language
+
+    spec = SERVICES.get(code)
+    return spec.name(console_language()) if spec else code
+
+
 def init_app(app: Flask) -> None:
-    """Offer templates the ``words`` filter and ``audit_lines``."""
+    """Offer templates the ``words`` and ``service_name`` filters and ``audit_lines``."""
     app.add_template_filter(words, "words")
+    app.add_template_filter(service_name, "service_name")
     app.add_template_global(audit_lines, "audit_lines")

@@ -209,7 +209,7 @@ def create() -> Response | tuple[str, int]:
 
 def _invalid(form: FlaskForm) -> tuple[str, int]:
     """Say what was wrong with a row's form; nothing was changed."""
-    problems = [error for errors in form.errors.values() for error in errors]
+    problems = [str(error) for errors in form.errors.values() for error in errors]
     return render_template("console/refused.html", message=" ".join(problems)), 400
 
 
