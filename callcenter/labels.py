@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from callcenter import dispositions, floor
-from connections.stages import S as Stage
+from connections import stages
 from core.models import CallbackStatus, MissedCallOutcome, Role
 from core.models.applications import ApplicationStatus
 from core.models.attempts import AttemptOutcome, AttemptStatus
@@ -27,6 +27,7 @@ from core.models.meters import MeterKind, OrderStatus
 from core.models.outages import OutageKind, OutageState
 from core.models.payments import LinkStatus, PaymentOutcome
 from forms import SERVICES
+from outages.spoken import REASONS
 
 WORDS: dict[str, dict[str, Any]] = {
     "callback_status": {
@@ -49,14 +50,7 @@ WORDS: dict[str, dict[str, Any]] = {
         ApplicationStatus.CONNECTED: _l("Energised"),
         ApplicationStatus.REJECTED: _l("Rejected"),
     },
-    "stage": {
-        Stage.PAID: _l("Paid"),
-        Stage.SITE_INSPECTED: _l("Site inspected"),
-        Stage.METER_ALLOTTED: _l("Meter allotted"),
-        Stage.METER_INSTALLED: _l("Meter installed"),
-        Stage.CONNECTED: _l("Energised"),
-        Stage.REJECTED: _l("Rejected"),
-    },
+    "stage": stages.LABELS,
     "disposition": dispositions.LABELS,
     "operator_state": floor.STATE_LABELS,
     "role": {
@@ -181,6 +175,18 @@ WORDS: dict[str, dict[str, Any]] = {
         "urban": _l("urban"),
         "rural": _l("rural"),
     },
+    "area_class": {
+        "urban": _l("urban"),
+        "rural": _l("rural"),
+        "metro": _l("metro"),
+        "municipal": _l("municipal"),
+        "hilly_rural": _l("hilly rural"),
+    },
+    "clock_start": {
+        "payment": _l("payment"),
+        "submission": _l("submission"),
+        "demand": _l("demand note"),
+    },
     "supply_status": {
         "active": _l("supply on"),
         "disconnected": _l("disconnected"),
@@ -271,8 +277,17 @@ def service_name(code: str) -> str:
     return spec.name(console_language()) if spec else code
 
 
+def outage_reason(code: str) -> str:
+    """Return an outage reason (from the SMS's own bilingual list) in the page's language."""
+    from callcenter.language import console_language
+
+    reason = REASONS.get(code)
+    return reason[console_language()] if reason else code
+
+
 def init_app(app: Flask) -> None:
     """Offer templates the ``words`` and ``service_name`` filters and ``audit_lines``."""
     app.add_template_filter(words, "words")
     app.add_template_filter(service_name, "service_name")
+    app.add_template_filter(outage_reason, "outage_reason")
     app.add_template_global(audit_lines, "audit_lines")
