@@ -158,7 +158,7 @@ def wallboard(session: Session) -> dict[str, object]:
 
     now = utcnow()
     day = dashboard.today()
-    day_start, _ = dashboard.day_bounds(day)
+    day_start, _day_end = dashboard.day_bounds(day)
     figures = dashboard.dashboard_figures(session, day, now)
     due = session.scalar(
         select(func.count(Callback.id)).where(

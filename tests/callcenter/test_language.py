@@ -22,7 +22,7 @@ KEYWORDS = ("_l", "lazy_gettext", "N_")
 """The extraction keywords beyond Babel's own, as ``make translations-extract`` passes them."""
 
 
-def _extracted() -> set[str]:
+def _extracted() -> set[tuple[str | None, str]]:
     with open(ROOT / "babel.cfg", encoding="utf-8") as config:
         method_map, options_map = parse_mapping_cfg(config)
     keywords = dict.fromkeys(KEYWORDS)
@@ -30,14 +30,14 @@ def _extracted() -> set[str]:
 
     keywords = {**DEFAULT_KEYWORDS, **keywords}
     found = set()
-    for _file, _line, message, _comments, _context in extract_from_dir(
+    for _file, _line, message, _comments, context in extract_from_dir(
         str(ROOT), method_map, options_map, keywords=keywords
     ):
-        found.add(message if isinstance(message, str) else message[0])
+        found.add((context, message if isinstance(message, str) else message[0]))
     return found
 
 
-def _translated() -> dict[str, object]:
+def _translated() -> dict[tuple[str | None, str], object]:
     with open(CATALOGUE, "rb") as po:
         catalogue = read_po(po, locale="hi")
     done = {}
@@ -46,7 +46,8 @@ def _translated() -> dict[str, object]:
             continue
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
         if all(strings):
-            done[message.id if isinstance(message.id, str) else message.id[0]] = message.string
+            msgid = message.id if isinstance(message.id, str) else message.id[0]
+            done[message.context, msgid] = message.string
     return done
 
 
@@ -62,7 +63,7 @@ def test_every_console_string_has_a_hindi_translation() -> None:
 
 def test_translations_keep_their_placeholders() -> None:
     placeholder = re.compile(r"%\((\w+)\)s")
-    for msgid, string in _translated().items():
+    for (_context, msgid), string in _translated().items():
         strings = string if isinstance(string, tuple) else (string,)
         for text in strings:
             assert set(placeholder.findall(text)) <= set(placeholder.findall(msgid)), msgid
