@@ -13,12 +13,12 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import func, or_, select
 from werkzeug.wrappers import Response
 from wtforms import HiddenField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
+from callcenter.language import ConsoleForm
 from connections import stages
 from connections.exceptions import NotYourArea, StageError
 from connections.reading import read_clock
@@ -42,7 +42,7 @@ LIST_REFRESH_SECONDS = 60
 RECORDABLE = [stage for stage in stages.LABELS if stage != stages.S.PAID]
 
 
-class StageForm(FlaskForm):
+class StageForm(ConsoleForm):
     """Record the next stage of a paid application."""
 
     stage = SelectField(

@@ -34,6 +34,7 @@ from callcenter.exceptions import (
     RecordingUnavailable,
 )
 from callcenter.labels import words
+from callcenter.language import ConsoleForm
 from callcenter.views import forbidden, refuse
 from callqueue import campaigns as campaign_runs
 from core.database import write_transaction
@@ -73,7 +74,7 @@ def _refresh_seconds() -> int:
 # --- the operator's own state ----------------------------------------------------------
 
 
-class StateForm(FlaskForm):
+class StateForm(ConsoleForm):
     """Ready for the next callback, or away."""
 
     state = SelectField(
@@ -135,7 +136,7 @@ def wallboard_json() -> Response:
 # --- announcement campaigns -----------------------------------------------------------
 
 
-class CampaignForm(FlaskForm):
+class CampaignForm(ConsoleForm):
     """A new announcement campaign, as ``flask campaign create`` takes it."""
 
     kind = SelectField(

@@ -27,9 +27,10 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import format_currency, get_locale
+from flask_babel import format_currency, get_locale, get_translations
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf import FlaskForm
 
 from core.config import settings, settings_of
 from core.extensions import babel, db
@@ -53,6 +54,35 @@ def N_(text: str) -> str:  # noqa: N802 - gettext's own name for the marker
 
 
 language_bp = Blueprint("language", __name__, url_prefix="/console")
+
+WTFORMS_MESSAGES = (
+    N_("This field is required."),
+    N_("Not a valid choice."),
+    N_("Not a valid integer value."),
+    N_("Not a valid float value."),
+    N_("Not a valid datetime value."),
+    N_("Invalid input."),
+)
+"""WTForms' own messages that the console's forms can show, put in the console's catalogue
+(WTForms ships no Hindi); the forms give every other message themselves."""
+
+
+class _FormTranslations:
+    """WTForms' messages looked up in the console's catalogue, in the page's language."""
+
+    def gettext(self, string: str) -> str:
+        return get_translations().ugettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return get_translations().ungettext(singular, plural, n)
+
+
+class ConsoleForm(FlaskForm):
+    """A console form (CSRF from Flask-WTF) whose WTForms messages follow the page's language."""
+
+    class Meta:
+        def get_translations(self, form: FlaskForm) -> _FormTranslations:
+            return _FormTranslations()
 
 
 def chosen_language() -> str:

@@ -31,6 +31,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
 from callcenter.labels import outage_reason, words
+from callcenter.language import ConsoleForm
 from core.config import settings
 from core.extensions import login_manager
 from core.models import Role, utcnow
@@ -62,7 +63,7 @@ def _refused(error: OutageError) -> tuple[str, int]:
     return render_template("console/refused.html", message=str(error)), error.status
 
 
-class OutageForm(FlaskForm):
+class OutageForm(ConsoleForm):
     """A new outage."""
 
     kind = RadioField(
@@ -112,7 +113,7 @@ class OutageForm(FlaskForm):
     )
 
 
-class RestorationForm(FlaskForm):
+class RestorationForm(ConsoleForm):
     """A new expected restoration time."""
 
     expected_restoration_at = DateTimeLocalField(
@@ -122,7 +123,7 @@ class RestorationForm(FlaskForm):
     )
 
 
-class CloseForm(FlaskForm):
+class CloseForm(ConsoleForm):
     """Close an outage as restored or cancelled."""
 
     state = RadioField(

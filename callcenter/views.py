@@ -23,7 +23,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_limiter import RequestLimit
 from flask_login import current_user, login_user, logout_user
-from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 from wtforms import DateTimeLocalField, RadioField, SelectChoice, SelectField
@@ -51,6 +50,7 @@ from callcenter.history import caller_history
 from callcenter.labels import words
 from callcenter.language import (
     SESSION_KEY,
+    ConsoleForm,
     adopt_login_choice,
     console_language,
     keep_choice_over,
@@ -255,7 +255,7 @@ def take_next() -> Response:
 # --- one callback ----------------------------------------------------------------------
 
 
-class DispositionForm(FlaskForm):
+class DispositionForm(ConsoleForm):
     """What the call came to."""
 
     disposition = RadioField(

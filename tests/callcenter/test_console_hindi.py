@@ -199,3 +199,14 @@ def test_the_error_list_names_the_fields_in_hindi(app: Flask) -> None:
     items = _summary(page)
     assert {item.split(": ", 1)[0] for item in items} == {"आवेदक का नाम", "पिन कोड"}
     assert "2 उत्तर ठीक करने हैं" in page
+
+
+def test_a_form_error_of_wtforms_itself_in_hindi(app: Flask) -> None:
+    client, _ = _signed_in(app, "sunita", "hi", Role.SUPERVISOR)
+    answer = post_form(
+        client, "/console/campaigns", "/console/campaigns", {"kind": "overdue-bills", "rate": "x"}
+    )
+    assert answer.status_code == 400
+    text = _text(answer.get_data(as_text=True))
+    assert "अभियान नहीं बना: यह मान्य संख्या नहीं है।" in text
+    assert "Not a valid float value" not in text
