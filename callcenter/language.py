@@ -48,7 +48,7 @@ TRANSLATIONS = Path(__file__).with_name("translations")
 """The catalogues: ``hi/LC_MESSAGES/messages.po`` and the ``.mo`` compiled from it."""
 
 
-def N_(text: str) -> str:  # noqa: N802 - gettext's own name for the marker
+def N_(text: str) -> str:  # gettext's own name for the marker
     """Mark ``text`` for the catalogue where it is translated later, when it is shown."""
     return text
 
