@@ -10,13 +10,16 @@ from flask import Flask, render_template
 
 def init_app(app: Flask) -> None:
     """Register the console's blueprints and commands, and its cookie settings."""
+    from flask_babel import gettext
     from flask_wtf.csrf import CSRFError
 
+    from callcenter import labels, language
     from callcenter.applications_views import applications_bp
     from callcenter.cli import users_cli
     from callcenter.connections_views import connections_bp
     from callcenter.dashboard_views import dashboard_bp
     from callcenter.floor_views import floor_bp
+    from callcenter.language import N_, language_bp
     from callcenter.outages_views import outages_bp
     from callcenter.payments_views import payments_console_bp
     from callcenter.queue import release_stale_claims
@@ -35,23 +38,29 @@ def init_app(app: Flask) -> None:
         _cookie_default(app, "SESSION_COOKIE_SECURE", True)
         _cookie_default(app, "REMEMBER_COOKIE_SECURE", True)
 
+    language.init_app(app)
+    labels.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "console.login"
-    login_manager.login_message = "Log in to use the console."
+    # Flashed in the page's language: Flask-Login passes it through gettext.
+    login_manager.login_message = N_("Log in to use the console.")
+    login_manager.localize_callback = gettext
 
     login_manager.user_loader(load_session_user)
 
     @app.errorhandler(CSRFError)
     def csrf_refused(error: CSRFError) -> tuple[str, int]:
         # Webhooks are exempt, so this is a console form that is stale or was forged.
-        message = (
-            "This form has expired or is missing its security token "
-            f"({error.description}). Reload the page and try again; nothing was changed."
+        message = gettext(
+            "This form has expired or is missing its security token (%(why)s). "
+            "Reload the page and try again; nothing was changed.",
+            why=error.description,
         )
         return render_template("console/refused.html", message=message), 400
 
     for blueprint in (
         console_bp,
+        language_bp,
         applications_bp,
         dashboard_bp,
         payments_console_bp,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -19,7 +20,6 @@ from forms.exceptions import UnknownServiceError
 from forms.messages import LANGUAGES, has_message, message, resolve_language
 from payments.ledger import payments_of
 from payments.links import where_to_pay
-from voice_prompts.spoken import amount_text
 
 applications_bp = Blueprint(
     "applications", __name__, url_prefix="/console/applications", template_folder="templates"
@@ -56,7 +56,7 @@ def lookup() -> Response:
     try:
         application = service_layer.find_by_number(db.session, number)
     except UnknownApplicationError:
-        _not_found(f"No application numbered {number!r}. / {number!r} क्रमांक का कोई आवेदन नहीं है।")
+        _not_found(_("No application numbered %(number)r.", number=number))
     return redirect(url_for(".show", application_id=application.id), code=303)
 
 
@@ -190,24 +190,13 @@ def _render_form(
 
 
 def _render_result(application: Application) -> str:
-    lang = application.language if application.language in LANGUAGES else "hi"
-    items = [
-        dict(item, amount_text=amount_text(item["amount"], lang))
-        for item in application.demand_items or []
-    ]
-    total = (
-        amount_text(application.demand_total, lang)
-        if application.demand_total is not None
-        else None
-    )
     link, payments = payments_of(db.session, application.id)
     return render_template(
         "console/applications_result.html",
         application=application,
         spec=SERVICES.get(application.service),
-        items=items,
-        total=total,
-        lang=lang,
+        items=application.demand_items or [],
+        total=application.demand_total,
         link=link,
         payments=payments,
         where_to_pay={code: where_to_pay(code) for code in ("en", "hi")},
@@ -215,9 +204,9 @@ def _render_result(application: Application) -> str:
 
 
 def _already_submitted(application: Application) -> tuple[str, int]:
-    text = (
-        f"Application {application.number} is already submitted and cannot be changed. / "
-        f"आवेदन {application.number} जमा हो चुका है, बदला नहीं जा सकता।"
+    text = _(
+        "Application %(number)s is already submitted and cannot be changed.",
+        number=application.number,
     )
     return render_template("console/applications_error.html", message=text), 409
 
@@ -232,8 +221,7 @@ def _service_or_404(code: str) -> Any:
         return service_layer.service_spec(code)
     except UnknownServiceError:
         _not_found(
-            f"Unknown service {code!r}; known: {', '.join(SERVICES)}. / "
-            f"{code!r} नाम की कोई सेवा नहीं है।"
+            _("Unknown service %(code)r; known: %(known)s.", code=code, known=", ".join(SERVICES))
         )
 
 
@@ -243,14 +231,11 @@ def _callback_or_404(raw: str | None) -> int | None:
     callback_id = database_id(raw)
     callback = db.session.get(Callback, callback_id) if callback_id is not None else None
     if callback is None:
-        _not_found(f"No callback {raw!r}. / {raw!r} नाम का कोई कॉलबैक नहीं है।")
+        _not_found(_("No callback %(id)r.", id=raw))
     holder = getattr(callback, "claimed_by_id", None)
     if callback.is_open and holder is not None and holder != current_user.id:
         # Another operator is working this consumer; two applications would cross.
-        text = (
-            f"Callback {callback.id} is held by another operator; nothing was saved. / "
-            f"कॉलबैक {callback.id} किसी दूसरे ऑपरेटर के पास है; कुछ भी सहेजा नहीं गया।"
-        )
+        text = _("Callback %(id)s is held by another operator; nothing was saved.", id=callback.id)
         abort(Response(render_template("console/applications_error.html", message=text), 409))
     return callback.id
 
@@ -259,7 +244,7 @@ def _application_or_404(application_id: int) -> Application:
     try:
         return service_layer.get_application(db.session, application_id)
     except UnknownApplicationError:
-        _not_found(f"No application {application_id}. / {application_id} क्रमांक का कोई आवेदन नहीं है।")
+        _not_found(_("No application %(id)s.", id=application_id))
 
 
 def _holder_id(application: Application) -> int | None:
@@ -282,9 +267,9 @@ def _refuse_unless_holder(application: Application) -> None:
 
 
 def _refuse(application: Application) -> None:
-    text = (
-        f"Application {application.id} belongs to another operator's call; nothing was "
-        f"changed. / आवेदन {application.id} किसी दूसरे ऑपरेटर की कॉल का है; कुछ भी नहीं बदला।"
+    text = _(
+        "Application %(id)s belongs to another operator's call; nothing was changed.",
+        id=application.id,
     )
     abort(Response(render_template("console/applications_error.html", message=text), 403))
 

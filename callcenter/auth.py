@@ -10,16 +10,17 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Response, abort, current_app, request
+from flask_babel import lazy_gettext as _l
 from flask_limiter import RequestLimit
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from redis.exceptions import RedisError
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from callcenter.language import ConsoleForm
 from core.extensions import db, limiter
 from core.models import Role, User
 
@@ -63,12 +64,25 @@ def authenticate(username: str, password: str) -> User | None:
     return user
 
 
-class LoginForm(FlaskForm):
+class LoginForm(ConsoleForm):
     """The console's login form."""
 
-    username = StringField("Username", validators=[DataRequired(), Length(max=64)])
+    username = StringField(
+        _l("Username"),
+        validators=[
+            DataRequired(),
+            Length(max=64, message=_l("A username is at most 64 characters.")),
+        ],
+    )
     password = PasswordField(
-        "Password", validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)]
+        _l("Password"),
+        validators=[
+            DataRequired(),
+            Length(
+                max=MAX_PASSWORD_LENGTH,
+                message=_l("A password is at most %(max)s characters.", max=MAX_PASSWORD_LENGTH),
+            ),
+        ],
     )
 
 

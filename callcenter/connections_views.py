@@ -10,13 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import func, or_, select
 from werkzeug.wrappers import Response
 from wtforms import HiddenField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
+from callcenter.language import ConsoleForm
 from connections import stages
 from connections.exceptions import NotYourArea, StageError
 from connections.reading import read_clock
@@ -40,18 +42,18 @@ LIST_REFRESH_SECONDS = 60
 RECORDABLE = [stage for stage in stages.LABELS if stage != stages.S.PAID]
 
 
-class StageForm(FlaskForm):
+class StageForm(ConsoleForm):
     """Record the next stage of a paid application."""
 
     stage = SelectField(
-        "Stage reached / पहुँचा चरण",
+        _l("Stage reached"),
         choices=[SelectChoice(stage.value, stages.LABELS[stage]) for stage in RECORDABLE],
-        validators=[InputRequired(message="Choose the stage to record.")],
+        validators=[InputRequired(message=_l("Choose the stage to record."))],
     )
     # The stage the engineer saw: a change made since (or a second submit) records nothing.
-    seen_stage = HiddenField(validators=[InputRequired(message="The form is incomplete.")])
+    seen_stage = HiddenField(validators=[InputRequired(message=_l("The form is incomplete."))])
     reason = TextAreaField(
-        "Reason, if rejecting / अस्वीकृति का कारण",
+        _l("Reason, if rejecting"),
         validators=[Optional(), Length(max=stages.MAX_REASON)],
     )
 
@@ -62,7 +64,7 @@ def _require_field_or_supervisor() -> Any:
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     if not (current_user.may(Role.FIELD_ENGINEER) or current_user.may(Role.SUPERVISOR)):
-        message = (
+        message = _(
             "These pages are for field engineers and supervisors; your account may not open them."
         )
         return render_template("console/refused.html", message=message), 403
@@ -162,7 +164,7 @@ def record(application_id: int) -> Any:
     # Opening the application first: another area's or an unpaid one is refused as such.
     stages.clock_for(application_id, current_user)
     if not form.validate():
-        problems = [message for messages in form.errors.values() for message in messages]
+        problems = [str(message) for messages in form.errors.values() for message in messages]
         return _render(application_id, form, "; ".join(problems)), 400
     try:
         stages.record_stage(
@@ -176,7 +178,7 @@ def record(application_id: int) -> Any:
         raise
     except StageError as exc:
         return _render(application_id, form, str(exc)), exc.status
-    flash(f"Recorded: {stages.LABELS[form.stage.data]}.", "info")
+    flash(_("Recorded: %(stage)s.", stage=stages.LABELS[form.stage.data]), "info")
     return _redirect(application_id)
 
 

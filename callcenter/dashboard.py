@@ -30,6 +30,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 from sqlalchemy import Select, func, select, union_all
 from sqlalchemy.orm import Session
@@ -90,15 +91,29 @@ def sla_minutes() -> int:
 def parse_day(text: str | None, *, name: str = "day") -> date:
     """Read a YYYY-MM-DD date; DashboardError with a clear message otherwise."""
     if not text:
-        raise DashboardError(f"'{name}' is missing; give a date as YYYY-MM-DD, e.g. 2026-01-31")
+        raise DashboardError(
+            _("'%(name)s' is missing; give a date as YYYY-MM-DD, e.g. 2026-01-31", name=name)
+        )
     try:
         day = date.fromisoformat(text.strip())
     except ValueError:
         raise DashboardError(
-            f"'{name}' must be a date as YYYY-MM-DD, e.g. 2026-01-31, not {text!r}"
+            _(
+                "'%(name)s' must be a date as YYYY-MM-DD, e.g. 2026-01-31, not %(text)r",
+                name=name,
+                text=text,
+            )
         ) from None
     if not FIRST_DAY <= day <= LAST_DAY:
-        raise DashboardError(f"'{name}' must be a date from {FIRST_DAY} to {LAST_DAY}, not {day}")
+        raise DashboardError(
+            _(
+                "'%(name)s' must be a date from %(first)s to %(last)s, not %(day)s",
+                name=name,
+                first=FIRST_DAY,
+                last=LAST_DAY,
+                day=day,
+            )
+        )
     return day
 
 
@@ -107,9 +122,11 @@ def parse_range(start: str | None, end: str | None) -> tuple[date, date]:
     first = parse_day(start, name="from")
     last = parse_day(end, name="to")
     if last < first:
-        raise DashboardError(f"'to' ({last}) is before 'from' ({first})")
+        raise DashboardError(
+            _("'to' (%(last)s) is before 'from' (%(first)s)", last=last, first=first)
+        )
     if (last - first).days + 1 > MAX_EXPORT_DAYS:
-        raise DashboardError(f"a range may cover at most {MAX_EXPORT_DAYS} days")
+        raise DashboardError(_("a range may cover at most %(days)s days", days=MAX_EXPORT_DAYS))
     return first, last
 
 

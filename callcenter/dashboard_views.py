@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request, stream_with_context
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from callcenter import connections_dashboard, dashboard
@@ -27,7 +28,7 @@ def _require_supervisor() -> Any:
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     if not current_user.may(Role.SUPERVISOR):
-        message = "The dashboard is for supervisors; your account may not open it."
+        message = _("The dashboard is for supervisors; your account may not open it.")
         return render_template("console/dashboard_error.html", message=message), 403
     return None
 
@@ -46,11 +47,11 @@ def index() -> str:
     figures = dashboard.dashboard_figures(db.session, day)
     hours = [f"{hour:02d}" for hour in range(dashboard.HOURS_IN_DAY)]
     missed_chart = dashboard.bar_chart_svg(
-        figures.missed_per_hour, hours, f"Missed calls per hour, {day.isoformat()}"
+        figures.missed_per_hour, hours, _("Missed calls per hour, %(day)s", day=day.isoformat())
     )
     queue_chart = dashboard.line_chart_svg(
         [(dashboard.sample_label(at), count) for at, count in figures.queue_length],
-        f"Open callbacks through {day.isoformat()}",
+        _("Open callbacks through %(day)s", day=day.isoformat()),
     )
     return render_template(
         "console/dashboard.html",

@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from callcenter.exceptions import DispositionError
 from callcenter.floor import set_state
 from callcenter.queue import AUDIT_ENTITY, lock_callback, require_holder
@@ -27,14 +30,14 @@ class Disposition(StrEnum):
 
 
 LABELS = {
-    Disposition.APPLICATION_SUBMITTED: "Application submitted",
-    Disposition.INFORMATION_ONLY: "Information only",
-    Disposition.CALL_BACK_LATER: "Call back later",
-    Disposition.WRONG_NUMBER: "Wrong number",
-    Disposition.NOT_INTERESTED: "Not interested",
-    Disposition.LANGUAGE_NOT_SPOKEN: "Language not spoken",
+    Disposition.APPLICATION_SUBMITTED: _l("Application submitted"),
+    Disposition.INFORMATION_ONLY: _l("Information only"),
+    Disposition.CALL_BACK_LATER: _l("Call back later"),
+    Disposition.WRONG_NUMBER: _l("Wrong number"),
+    Disposition.NOT_INTERESTED: _l("Not interested"),
+    Disposition.LANGUAGE_NOT_SPOKEN: _l("Language not spoken"),
 }
-"""What the console calls each disposition."""
+"""What the console calls each disposition, in the page's language."""
 
 CLOSING = frozenset(
     {
@@ -83,7 +86,7 @@ def record_disposition(
         else:
             code = (language or "").strip().lower()
             if not code or not code.isalpha() or len(code) > 5:
-                raise DispositionError("Choose the language the consumer speaks.")
+                raise DispositionError(_("Choose the language the consumer speaks."))
             callback.required_language = code
             callback.due_at = now
             callback.status = CallbackStatus.PENDING
@@ -103,14 +106,16 @@ def record_disposition(
 
 def _check_call_back_time(call_back_at: datetime | None, now: datetime) -> datetime:
     if call_back_at is None:
-        raise DispositionError("Choose when to call back.")
+        raise DispositionError(_("Choose when to call back."))
     if call_back_at <= now:
-        raise DispositionError("The time to call back must be in the future.")
+        raise DispositionError(_("The time to call back must be in the future."))
     hours = calling_hours()
     if not hours.is_open(call_back_at):
         opens = hours.next_open(call_back_at).astimezone(hours.zone)
         raise DispositionError(
-            "That time is outside calling hours; the next calling time after it is "
-            f"{opens:%d %b %Y %H:%M}."
+            _(
+                "That time is outside calling hours; the next calling time after it is %(time)s.",
+                time=f"{opens:%d %b %Y %H:%M}",
+            )
         )
     return call_back_at

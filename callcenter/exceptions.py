@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import ngettext
+
 
 class ConsoleError(Exception):
     """A console action refused; ``status`` is the HTTP status the refusal is sent with."""
@@ -47,8 +49,11 @@ class TooManyLoginAttempts(ConsoleError):
     def __init__(self, retry_after: int) -> None:
         minutes = max(1, -(-retry_after // 60))
         super().__init__(
-            f"Too many failed login attempts. Try again in {minutes} minute"
-            f"{'s' if minutes != 1 else ''}."
+            ngettext(
+                "Too many failed login attempts. Try again in %(num)d minute.",
+                "Too many failed login attempts. Try again in %(num)d minutes.",
+                minutes,
+            )
         )
         self.retry_after = retry_after
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -24,12 +26,12 @@ ON_CALL = "on_call"
 """The wallboard's name for an operator holding a callback."""
 
 STATE_LABELS = {
-    str(OperatorState.AVAILABLE): "Available",
-    ON_CALL: "On a call",
-    str(OperatorState.AFTER_CALL_WORK): "After-call work",
-    str(OperatorState.AWAY): "Away",
+    str(OperatorState.AVAILABLE): _l("Available"),
+    ON_CALL: _l("On a call"),
+    str(OperatorState.AFTER_CALL_WORK): _l("After-call work"),
+    str(OperatorState.AWAY): _l("Away"),
 }
-"""Each state as the wallboard names it, in the order it lists them."""
+"""Each state as the wallboard names it (in the page's language), in the order it lists them."""
 
 HELD = (CallbackStatus.CLAIMED, CallbackStatus.CALLING)
 
@@ -75,10 +77,13 @@ def require_ready(session: Session, user_id: int, now: datetime) -> None:
     if current is None or current.state == OperatorState.AVAILABLE:
         return
     if current.state == OperatorState.AWAY:
-        raise OperatorNotReady("You are marked away; press “Ready” to take callbacks again.")
+        raise OperatorNotReady(_("You are marked away; press “Ready” to take callbacks again."))
     left = max(int((current.until - now).total_seconds()), 1) if current.until else 0
     raise OperatorNotReady(
-        f"After-call work: the next callback is offered in {left} s, or press “Ready”."
+        _(
+            "After-call work: the next callback is offered in %(seconds)s s, or press “Ready”.",
+            seconds=left,
+        )
     )
 
 
@@ -153,7 +158,7 @@ def wallboard(session: Session) -> dict[str, object]:
 
     now = utcnow()
     day = dashboard.today()
-    day_start, _ = dashboard.day_bounds(day)
+    day_start, _day_end = dashboard.day_bounds(day)
     figures = dashboard.dashboard_figures(session, day, now)
     due = session.scalar(
         select(func.count(Callback.id)).where(
@@ -187,7 +192,7 @@ def wallboard(session: Session) -> dict[str, object]:
         "sla_within": figures.within_sla,
         "sla_counted": figures.sla_counted,
         "states": [
-            {"state": state, "label": label, "count": counts[state]}
+            {"state": state, "label": str(label), "count": counts[state]}
             for state, label in STATE_LABELS.items()
         ],
         "operators": [
@@ -195,7 +200,7 @@ def wallboard(session: Session) -> dict[str, object]:
                 "id": row.id,
                 "name": row.name,
                 "state": row.state,
-                "label": STATE_LABELS[row.state],
+                "label": str(STATE_LABELS[row.state]),
                 "seconds_in_state": row.seconds_in_state,
                 "seconds_left": row.seconds_left,
                 "callback_id": row.callback_id,

@@ -16,6 +16,9 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from redis.exceptions import RedisError
@@ -30,6 +33,8 @@ from callcenter.exceptions import (
     RecordingNotFound,
     RecordingUnavailable,
 )
+from callcenter.labels import words
+from callcenter.language import ConsoleForm
 from callcenter.views import forbidden, refuse
 from callqueue import campaigns as campaign_runs
 from core.database import write_transaction
@@ -69,16 +74,16 @@ def _refresh_seconds() -> int:
 # --- the operator's own state ----------------------------------------------------------
 
 
-class StateForm(FlaskForm):
+class StateForm(ConsoleForm):
     """Ready for the next callback, or away."""
 
     state = SelectField(
-        "State",
+        _l("State"),
         choices=[
-            SelectChoice(str(OperatorState.AVAILABLE), "Ready"),
-            SelectChoice(str(OperatorState.AWAY), "Away"),
+            SelectChoice(str(OperatorState.AVAILABLE), _l("Ready")),
+            SelectChoice(str(OperatorState.AWAY), _l("Away")),
         ],
-        validators=[DataRequired(message="Choose Ready or Away.")],
+        validators=[DataRequired(message=_l("Choose Ready or Away."))],
     )
 
 
@@ -87,17 +92,17 @@ def set_state() -> Response:
     """Mark oneself ready for the next callback (ending after-call work) or away."""
     form = StateForm()
     if not form.validate_on_submit():
-        problems = "; ".join(m for messages in form.errors.values() for m in messages)
-        raise ConsoleError(f"Not changed: {problems}")
+        problems = "; ".join(str(m) for messages in form.errors.values() for m in messages)
+        raise ConsoleError(_("Not changed: %(problems)s", problems=problems))
     state = OperatorState(form.state.data)
     session = db.session
     session.rollback()
     with write_transaction(session):
         floor.set_state(session, current_user.id, state, utcnow())
     flash(
-        "You are ready for the next callback."
+        _("You are ready for the next callback.")
         if state is OperatorState.AVAILABLE
-        else "You are away: no callback is offered to you until you press Ready.",
+        else _("You are away: no callback is offered to you until you press Ready."),
         "info",
     )
     return redirect(url_for("console.queue_page"))
@@ -131,37 +136,42 @@ def wallboard_json() -> Response:
 # --- announcement campaigns -----------------------------------------------------------
 
 
-class CampaignForm(FlaskForm):
+class CampaignForm(ConsoleForm):
     """A new announcement campaign, as ``flask campaign create`` takes it."""
 
     kind = SelectField(
-        "Announce",
+        _l("Announce"),
         choices=[
-            SelectChoice(str(CampaignKind.OVERDUE_BILLS), "Overdue bills"),
-            SelectChoice(str(CampaignKind.UNPAID_DEMAND), "Unpaid demand notes"),
+            SelectChoice(str(kind), words(kind, "campaign_kind"))
+            for kind in (CampaignKind.OVERDUE_BILLS, CampaignKind.UNPAID_DEMAND)
         ],
-        validators=[DataRequired(message="Choose what the campaign announces.")],
+        validators=[DataRequired(message=_l("Choose what the campaign announces."))],
     )
     name = StringField(
-        "Name (optional)",
-        validators=[Optional(), Length(max=80, message="A name has at most 80 characters.")],
+        _l("Name (optional)"),
+        validators=[Optional(), Length(max=80, message=_l("A name has at most 80 characters."))],
     )
     days = IntegerField(
-        "Demand note older than (days)",
+        _l("Demand note older than (days)"),
         default=campaign_runs.DEFAULT_DEMAND_DAYS,
         validators=[
             Optional(),
-            NumberRange(0, MAX_DEMAND_DAYS, message=f"Days run from 0 to {MAX_DEMAND_DAYS}."),
+            NumberRange(
+                0, MAX_DEMAND_DAYS, message=_l("Days run from 0 to %(max)s.", max=MAX_DEMAND_DAYS)
+            ),
         ],
     )
     rate = FloatField(
-        "Calls per second (optional)",
+        _l("Calls per second (optional)"),
         validators=[
             Optional(),
             NumberRange(
                 min=0.01,
                 max=MAX_CAMPAIGN_RATE,
-                message=f"The rate runs from 0.01 to {MAX_CAMPAIGN_RATE:g} calls a second.",
+                message=_l(
+                    "The rate runs from 0.01 to %(max)s calls a second.",
+                    max=f"{MAX_CAMPAIGN_RATE:g}",
+                ),
             ),
         ],
     )
@@ -201,6 +211,7 @@ def campaigns_json() -> Response:
     rows = _campaign_rows()
     for row in rows:
         row.pop("created_at", None)
+        row["state_label"] = str(words(row["state"], "campaign_state"))
     return jsonify(campaigns=rows)
 
 
@@ -210,8 +221,10 @@ def create_campaign() -> Any:
     """Choose the consumers, record the campaign and schedule its calls."""
     form = CampaignForm()
     if not form.validate_on_submit():
-        problems = "; ".join(m for messages in form.errors.values() for m in messages)
-        return _campaigns_page(form, f"The campaign was not created: {problems}", 400)
+        problems = "; ".join(str(m) for messages in form.errors.values() for m in messages)
+        return _campaigns_page(
+            form, _("The campaign was not created: %(problems)s", problems=problems), 400
+        )
     days = campaign_runs.DEFAULT_DEMAND_DAYS if form.days.data is None else form.days.data
     try:
         created = campaign_runs.create_campaign(
@@ -221,11 +234,24 @@ def create_campaign() -> Any:
             days=days,
         )
     except campaign_runs.CampaignError as exc:
-        return _campaigns_page(form, f"The campaign was not created: {exc}", 400)
+        return _campaigns_page(
+            form, _("The campaign was not created: %(problems)s", problems=exc), 400
+        )
     if not created.new:
-        flash(f"A campaign named “{created.name}” exists already; nothing was added.", "info")
+        flash(
+            _("A campaign named “%(name)s” exists already; nothing was added.", name=created.name),
+            "info",
+        )
         return redirect(url_for("floor.campaigns"))
-    flash(f"Campaign “{created.name}”: {created.calls} number(s) to call.", "info")
+    flash(
+        ngettext(
+            "Campaign “%(name)s”: %(num)d number to call.",
+            "Campaign “%(name)s”: %(num)d numbers to call.",
+            created.calls,
+            name=created.name,
+        ),
+        "info",
+    )
     if created.calls:
         _schedule(created.id)
     return redirect(url_for("floor.campaigns"))
@@ -236,16 +262,35 @@ def _schedule(campaign_id: int) -> None:
         campaign_runs.schedule_calls(campaign_id)
     except RedisError:
         flash(
-            "The queue server is unreachable: the calls are recorded and go out once it is "
-            "back (press Resume, or wait for the sweep).",
+            _(
+                "The queue server is unreachable: the calls are recorded and go out once it is "
+                "back (press Resume, or wait for the sweep)."
+            ),
             "error",
         )
 
 
 CAMPAIGN_ACTIONS = {
-    "pause": (campaign_runs.pause_campaign, "paused: {n} waiting call(s) held back"),
-    "resume": (campaign_runs.resume_campaign, "resumed: {n} call(s) paced from now"),
-    "cancel": (campaign_runs.cancel_campaign, "cancelled: {n} call(s) will not be placed"),
+    "pause": (
+        campaign_runs.pause_campaign,
+        lambda n: ngettext(
+            "paused: %(num)d waiting call held back", "paused: %(num)d waiting calls held back", n
+        ),
+    ),
+    "resume": (
+        campaign_runs.resume_campaign,
+        lambda n: ngettext(
+            "resumed: %(num)d call paced from now", "resumed: %(num)d calls paced from now", n
+        ),
+    ),
+    "cancel": (
+        campaign_runs.cancel_campaign,
+        lambda n: ngettext(
+            "cancelled: %(num)d call will not be placed",
+            "cancelled: %(num)d calls will not be placed",
+            n,
+        ),
+    ),
 }
 
 
@@ -254,9 +299,11 @@ CAMPAIGN_ACTIONS = {
 def campaign_action(campaign_id: int, action: str) -> Any:
     """Pause, resume or cancel a campaign."""
     if action not in CAMPAIGN_ACTIONS:
-        raise ConsoleError(f"Campaigns can be paused, resumed or cancelled, not {action!r}.")
+        raise ConsoleError(
+            _("Campaigns can be paused, resumed or cancelled, not %(action)r.", action=action)
+        )
     if not FlaskForm().validate_on_submit():
-        raise ConsoleError("This form has expired; reload the page and try again.")
+        raise ConsoleError(_("This form has expired; reload the page and try again."))
     run, done = CAMPAIGN_ACTIONS[action]
     try:
         moved = run(campaign_id)
@@ -264,12 +311,14 @@ def campaign_action(campaign_id: int, action: str) -> Any:
         raise CampaignMissing(str(exc)) from exc
     except RedisError:
         flash(
-            "Resumed, but the queue server is unreachable: the calls go out once it is back "
-            "(the sweep schedules them).",
+            _(
+                "Resumed, but the queue server is unreachable: the calls go out once it is back "
+                "(the sweep schedules them)."
+            ),
             "error",
         )
         return redirect(url_for("floor.campaigns"))
-    flash(f"Campaign {campaign_id} {done.format(n=moved)}.", "info")
+    flash(_("Campaign %(id)s %(done)s.", id=campaign_id, done=done(moved)), "info")
     return redirect(url_for("floor.campaigns"))
 
 
@@ -282,7 +331,7 @@ def recording(attempt_id: int) -> Response:
     """Play a call's recording, fetched from the provider with its credentials."""
     attempt = db.session.get(CallAttempt, attempt_id)
     if attempt is None or not attempt.recording_url:
-        raise RecordingNotFound(f"Call {attempt_id} has no recording.")
+        raise RecordingNotFound(_("Call %(id)s has no recording.", id=attempt_id))
     provider_name, url = attempt.provider, attempt.recording_url
     db.session.rollback()  # hold no connection while the audio streams
     try:
@@ -290,12 +339,12 @@ def recording(attempt_id: int) -> Response:
     except PermanentTelephonyError as exc:
         current_app.logger.warning("recording of call attempt %s: %s", attempt_id, exc)
         raise RecordingNotFound(
-            "The provider does not hand over this recording (it refused, or no longer has it)."
+            _("The provider does not hand over this recording (it refused, or no longer has it).")
         ) from exc
     except TelephonyError as exc:
         current_app.logger.warning("recording of call attempt %s: %s", attempt_id, exc)
         raise RecordingUnavailable(
-            "The provider did not answer for this recording; try again in a minute."
+            _("The provider did not answer for this recording; try again in a minute.")
         ) from exc
     headers = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
     if media.length is not None:

@@ -13,6 +13,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask_babel import LazyString
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -27,13 +30,15 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
+from callcenter.labels import outage_reason, words
+from callcenter.language import ConsoleForm
 from core.config import settings
 from core.extensions import login_manager
 from core.models import Role, utcnow
 from core.models.outages import OutageKind, OutageState
 from outages import records
 from outages.exceptions import OutageError
-from outages.spoken import REASON_LABELS
+from outages.spoken import REASONS
 
 outages_bp = Blueprint("outages", __name__, url_prefix="/console/outages")
 
@@ -47,7 +52,7 @@ def _require_supervisor() -> Any:
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     if not current_user.may(Role.SUPERVISOR):
-        message = "Outages are recorded by supervisors; your account may not open this page."
+        message = _("Outages are recorded by supervisors; your account may not open this page.")
         return render_template("console/refused.html", message=message), 403
     return None
 
@@ -58,74 +63,76 @@ def _refused(error: OutageError) -> tuple[str, int]:
     return render_template("console/refused.html", message=str(error)), error.status
 
 
-class OutageForm(FlaskForm):
+class OutageForm(ConsoleForm):
     """A new outage."""
 
     kind = RadioField(
-        "Outage",
+        _l("Outage"),
         choices=[
-            SelectChoice(OutageKind.UNPLANNED.value, "Unplanned (a fault): SMS at once"),
+            SelectChoice(OutageKind.UNPLANNED.value, _l("Unplanned (a fault): SMS at once")),
             SelectChoice(
-                OutageKind.PLANNED.value, "Planned (maintenance): SMS inside calling hours"
+                OutageKind.PLANNED.value, _l("Planned (maintenance): SMS inside calling hours")
             ),
         ],
-        validators=[InputRequired(message="Choose planned or unplanned.")],
+        validators=[InputRequired(message=_l("Choose planned or unplanned."))],
     )
     scope = RadioField(
-        "Where",
-        choices=[SelectChoice("feeder", "Feeder"), SelectChoice("area", "Area")],
+        _l("Where"),
+        choices=[SelectChoice("feeder", _l("Feeder")), SelectChoice("area", _l("Area"))],
         default="feeder",
-        validators=[InputRequired(message="Choose feeder or area.")],
+        validators=[InputRequired(message=_l("Choose feeder or area."))],
     )
     place = StringField(
-        "Feeder code or area name",
+        _l("Feeder code or area name"),
         validators=[
-            DataRequired(message="Give the feeder code or the area the outage is in."),
-            Length(max=80, message="A feeder code or area name is at most 80 characters."),
+            DataRequired(message=_l("Give the feeder code or the area the outage is in.")),
+            Length(max=80, message=_l("A feeder code or area name is at most 80 characters.")),
         ],
     )
     starts_at = DateTimeLocalField(
-        "Starts (empty: now)", format=TIME_FORMAT, validators=[Optional()]
+        _l("Starts (empty: now)"), format=TIME_FORMAT, validators=[Optional()]
     )
     expected_restoration_at = DateTimeLocalField(
-        "Expected restoration",
+        _l("Expected restoration"),
         format=TIME_FORMAT,
-        validators=[InputRequired(message="Give the expected restoration time.")],
+        validators=[InputRequired(message=_l("Give the expected restoration time."))],
     )
     reason_code = SelectField(
-        "Reason (said in the SMS)",
-        choices=[SelectChoice(code, label) for code, label in REASON_LABELS.items()],
-        validators=[InputRequired(message="Choose a reason.")],
+        _l("Reason (said in the SMS)"),
+        choices=[SelectChoice(code, LazyString(outage_reason, code)) for code in REASONS],
+        validators=[InputRequired(message=_l("Choose a reason."))],
     )
     reason_note = TextAreaField(
-        "Note for the console (not sent)",
-        validators=[Optional(), Length(max=500, message="A note is at most 500 characters.")],
+        _l("Note for the console (not sent)"),
+        validators=[Optional(), Length(max=500, message=_l("A note is at most 500 characters."))],
     )
     submission = HiddenField(
-        validators=[Regexp(r"^[0-9a-f]{32}$", message="Reload the page and send the form again.")]
+        validators=[
+            Regexp(r"^[0-9a-f]{32}$", message=_l("Reload the page and send the form again."))
+        ]
     )
 
 
-class RestorationForm(FlaskForm):
+class RestorationForm(ConsoleForm):
     """A new expected restoration time."""
 
     expected_restoration_at = DateTimeLocalField(
-        "New expected restoration",
+        _l("New expected restoration"),
         format=TIME_FORMAT,
-        validators=[InputRequired(message="Give the new expected restoration time.")],
+        validators=[InputRequired(message=_l("Give the new expected restoration time."))],
     )
 
 
-class CloseForm(FlaskForm):
+class CloseForm(ConsoleForm):
     """Close an outage as restored or cancelled."""
 
     state = RadioField(
-        "Close as",
+        _l("Close as"),
         choices=[
-            SelectChoice(OutageState.RESTORED.value, "Restored"),
-            SelectChoice(OutageState.CANCELLED.value, "Cancelled"),
+            SelectChoice(OutageState.RESTORED.value, _l("Restored")),
+            SelectChoice(OutageState.CANCELLED.value, _l("Cancelled")),
         ],
-        validators=[InputRequired(message="Choose restored or cancelled.")],
+        validators=[InputRequired(message=_l("Choose restored or cancelled."))],
     )
 
 
@@ -199,17 +206,23 @@ def create() -> Response | tuple[str, int]:
         return _page(form, exc.status)
     if created:
         flash(
-            f"Outage {outage.id} on {outage.place} recorded; its SMS notices are on their way.",
+            _(
+                "Outage %(id)s on %(place)s recorded; its SMS notices are on their way.",
+                id=outage.id,
+                place=outage.place,
+            ),
             "info",
         )
     else:
-        flash(f"Outage {outage.id} was recorded already; nothing was sent twice.", "info")
+        flash(
+            _("Outage %(id)s was recorded already; nothing was sent twice.", id=outage.id), "info"
+        )
     return redirect(url_for("outages.index"), 303)
 
 
 def _invalid(form: FlaskForm) -> tuple[str, int]:
     """Say what was wrong with a row's form; nothing was changed."""
-    problems = [error for errors in form.errors.values() for error in errors]
+    problems = [str(error) for errors in form.errors.values() for error in errors]
     return render_template("console/refused.html", message=" ".join(problems)), 400
 
 
@@ -222,7 +235,7 @@ def move_restoration(outage_id: int) -> Response | tuple[str, int]:
     outage = records.update_restoration(
         outage_id, _utc(form.expected_restoration_at.data), current_user.id
     )
-    flash(f"Outage {outage.id}: the expected restoration is moved.", "info")
+    flash(_("Outage %(id)s: the expected restoration is moved.", id=outage.id), "info")
     return redirect(url_for("outages.index"), 303)
 
 
@@ -233,5 +246,13 @@ def close(outage_id: int) -> Response | tuple[str, int]:
     if not form.validate():
         return _invalid(form)
     outage = records.close_outage(outage_id, OutageState(form.state.data), current_user.id)
-    flash(f"Outage {outage.id} on {outage.place} closed as {outage.state}.", "info")
+    flash(
+        _(
+            "Outage %(id)s on %(place)s closed as %(state)s.",
+            id=outage.id,
+            place=outage.place,
+            state=words(outage.state, "outage_state"),
+        ),
+        "info",
+    )
     return redirect(url_for("outages.index"), 303)

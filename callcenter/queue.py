@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import literal, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -180,20 +181,32 @@ def lock_callback(session: Session, callback_id: int) -> Callback:
         .execution_options(populate_existing=True)
     )
     if callback is None:
-        raise CallbackNotFound(f"No callback {callback_id}.")
+        raise CallbackNotFound(_("No callback %(id)s.", id=callback_id))
     return callback
 
 
 def require_holder(callback: Callback, operator: User) -> None:
     """Refuse unless ``operator`` holds ``callback`` now."""
+    from callcenter.labels import words  # the labels read this module's neighbours
+
     if callback.status not in HELD_STATUSES:
         raise ClaimConflict(
-            f"Callback {callback.id} is {callback.status}, not claimed by you; nothing was changed."
+            _(
+                "Callback %(id)s is %(status)s, not claimed by you; nothing was changed.",
+                id=callback.id,
+                status=words(callback.status, "callback_status"),
+            )
         )
     if callback.claimed_by_id != operator.id:
         holder = db.session.get(User, callback.claimed_by_id) if callback.claimed_by_id else None
-        who = holder.name if holder else "another operator"
-        raise ClaimConflict(f"Callback {callback.id} is claimed by {who}; nothing was changed.")
+        who = holder.name if holder else _("another operator")
+        raise ClaimConflict(
+            _(
+                "Callback %(id)s is claimed by %(who)s; nothing was changed.",
+                id=callback.id,
+                who=who,
+            )
+        )
 
 
 def release(callback_id: int, operator: User) -> None:

@@ -4,7 +4,7 @@ The floor's pages (wallboard, campaigns, recordings) are in ``callcenter.floor_v
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,9 +19,10 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_limiter import RequestLimit
 from flask_login import current_user, login_user, logout_user
-from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 from wtforms import DateTimeLocalField, RadioField, SelectChoice, SelectField
@@ -46,6 +47,15 @@ from callcenter.exceptions import (
     TooManyLoginAttempts,
 )
 from callcenter.history import caller_history
+from callcenter.labels import words
+from callcenter.language import (
+    SESSION_KEY,
+    ConsoleForm,
+    adopt_login_choice,
+    console_language,
+    keep_choice_over,
+    month_abbreviation,
+)
 from callcenter.security import end_sessions, home_page, safe_next, start_session
 from callqueue.calls import CallError, QueueUnavailable, start_call
 from core.audit import audit_trail
@@ -62,16 +72,6 @@ console_bp = Blueprint(
 PUBLIC_ENDPOINTS = frozenset({"console.login", "console.static"})
 """The only console pages open without logging in."""
 
-
-LANGUAGE_NAMES = {
-    "hi": "Hindi",
-    "en": "English",
-    "bho": "Bhojpuri",
-    "mai": "Maithili",
-    "mag": "Magahi",
-    "raj": "Rajasthani",
-    "ur": "Urdu",
-}
 
 OUTBOX_PAGE_SIZE = 200
 
@@ -98,16 +98,36 @@ def refuse(error: ConsoleError) -> Any:
 @console_bp.errorhandler(403)
 def forbidden(_error: Exception) -> Any:
     """Tell the user the page is not for their role."""
-    message = "This page is for supervisors; your account may not open it."
+    message = _("This page is for supervisors; your account may not open it.")
     return render_template("console/refused.html", message=message), 403
 
 
 @console_bp.app_template_filter("local_time")
 def local_time(value: datetime | None, fmt: str = "%d %b %Y %H:%M") -> str:
-    """Show a UTC time in the call centre's time zone."""
+    """Show a UTC time in the call centre's time zone, the month named in the page's language.
+
+    English keeps strftime's names ("Sep"; CLDR's en_IN has "Sept"); Hindi takes CLDR's.
+    """
     if value is None:
         return ""
-    return value.astimezone(_zone()).strftime(fmt)
+    local = value.astimezone(_zone())
+    if "%b" in fmt:
+        fmt = fmt.replace("%b", _month(local.month).replace("%", "%%"))
+    return local.strftime(fmt)
+
+
+@console_bp.app_template_filter("local_date")
+def local_date(value: date | None) -> str:
+    """Show a date as the pages do ("05 Dec 2026"), the month named in the page's language."""
+    if value is None:
+        return ""
+    return value.strftime("%d ") + _month(value.month) + value.strftime(" %Y")
+
+
+def _month(month: int) -> str:
+    if console_language() == "en":
+        return date(2000, month, 1).strftime("%b")
+    return month_abbreviation(month)
 
 
 @console_bp.app_template_filter("masked")
@@ -142,12 +162,14 @@ def login() -> Any:
     if form.validate_on_submit():
         user = authenticate(form.username.data.strip(), form.password.data)
         if user is None:
-            error, status = "Wrong username or password.", 401
+            error, status = _("Wrong username or password."), 401
         else:
             forget_failed_logins()
-            # A fresh session at login, so a session planted before it gains nothing.
-            session.clear()
+            # A fresh session at login, so a session planted before it gains nothing
+            # (but the language chosen on the login page stays).
+            keep_choice_over(session.clear)
             login_user(user)
+            adopt_login_choice()
             start_session()
             return redirect(safe_next(request.args.get("next")))
     return render_template("console/login.html", form=form, error=error), status
@@ -161,7 +183,9 @@ def logout() -> Response:
         end_sessions(user)
         db.session.commit()
     logout_user()
-    session.clear()
+    keep_choice_over(session.clear)
+    if user is not None and user.language:
+        session[SESSION_KEY] = user.language
     return redirect(url_for("console.login"))
 
 
@@ -190,6 +214,7 @@ def queue_json() -> Any:
             "id": row.id,
             "phone": row.masked_phone,
             "language": row.required_language or row.language,
+            "language_label": str(words(row.required_language or row.language, "language")),
             "priority": row.priority,
             "waited_minutes": row.waited_minutes,
             "missed_calls": row.missed_calls,
@@ -197,6 +222,7 @@ def queue_json() -> Any:
             "due": row.due,
             "due_at": local_time(row.due_at),
             "slot": row.slot,
+            "slot_label": str(words(row.slot, "callback_slot")) if row.slot else None,
             "sla": row.sla,
             "url": url_for("console.callback_page", callback_id=row.id),
         }
@@ -215,7 +241,7 @@ def take_next() -> Response:
     """Claim the best due callback and open it."""
     held = queue.current_claim(current_user.id)
     if held is not None:
-        flash(f"You already hold callback {held.id}; finish it first.", "info")
+        flash(_("You already hold callback %(id)s; finish it first.", id=held.id), "info")
         return redirect(url_for("console.callback_page", callback_id=held.id))
     try:
         callback_id = queue.claim_next(current_user)
@@ -223,7 +249,7 @@ def take_next() -> Response:
         flash(str(exc), "info")
         return redirect(url_for("console.queue_page"))
     if callback_id is None:
-        flash("No callback is due for you right now.", "info")
+        flash(_("No callback is due for you right now."), "info")
         return redirect(url_for("console.queue_page"))
     return redirect(url_for("console.callback_page", callback_id=callback_id))
 
@@ -231,25 +257,25 @@ def take_next() -> Response:
 # --- one callback ----------------------------------------------------------------------
 
 
-class DispositionForm(FlaskForm):
+class DispositionForm(ConsoleForm):
     """What the call came to."""
 
     disposition = RadioField(
-        "Outcome",
+        _l("Outcome"),
         choices=[SelectChoice(d.value, dispositions.LABELS[d]) for d in dispositions.Disposition],
-        validators=[DataRequired(message="Choose what the call came to.")],
+        validators=[DataRequired(message=_l("Choose what the call came to."))],
     )
     call_back_at = DateTimeLocalField(
-        "Call back at", format=CALL_BACK_FORMAT, validators=[Optional()]
+        _l("Call back at"), format=CALL_BACK_FORMAT, validators=[Optional()]
     )
-    language = SelectField("Language the consumer speaks", validators=[Optional()])
+    language = SelectField(_l("Language the consumer speaks"), validators=[Optional()])
 
 
 def _disposition_form() -> DispositionForm:
     form = DispositionForm()
     codes = split_list(settings().CONSOLE_LANGUAGES)
     form.language.choices = [SelectChoice("", "—")] + [
-        SelectChoice(code, LANGUAGE_NAMES.get(code, code)) for code in codes
+        SelectChoice(code, words(code, "language")) for code in codes
     ]
     return form
 
@@ -257,7 +283,7 @@ def _disposition_form() -> DispositionForm:
 def _load(callback_id: int) -> Callback:
     callback = db.session.get(Callback, callback_id)
     if callback is None:
-        raise CallbackNotFound(f"No callback {callback_id}.")
+        raise CallbackNotFound(_("No callback %(id)s.", id=callback_id))
     return callback
 
 
@@ -278,7 +304,7 @@ def _render_callback(callback: Callback, form: DispositionForm, error: str | Non
         ),
         recordings=current_user.may(Role.SUPERVISOR),
         trail=audit_trail(db.session, queue.AUDIT_ENTITY, callback.id),
-        users={user.id: user for user in db.session.scalars(select(User))},
+        names={user_id: name for user_id, name in db.session.execute(select(User.id, User.name))},
         form=form,
         error=error,
     )
@@ -300,7 +326,7 @@ def call(callback_id: int) -> Response:
         raise CallingUnavailable(str(exc)) from exc
     except CallError as exc:
         raise CallRefused(str(exc)) from exc
-    flash("Your phone will ring; answer it to be connected to the consumer.", "info")
+    flash(_("Your phone will ring; answer it to be connected to the consumer."), "info")
     return redirect(url_for("console.callback_page", callback_id=callback_id))
 
 
@@ -308,7 +334,7 @@ def call(callback_id: int) -> Response:
 def release(callback_id: int) -> Response:
     """Give the callback back to the queue."""
     queue.release(callback_id, current_user)
-    flash(f"Callback {callback_id} is back in the queue.", "info")
+    flash(_("Callback %(id)s is back in the queue.", id=callback_id), "info")
     return redirect(url_for("console.queue_page"))
 
 
@@ -318,7 +344,7 @@ def disposition(callback_id: int) -> Any:
     form = _disposition_form()
     callback = _load(callback_id)
     if not form.validate():
-        problems = [message for messages in form.errors.values() for message in messages]
+        problems = [str(message) for messages in form.errors.values() for message in messages]
         return _render_callback(callback, form, "; ".join(problems)), 400
     outcome = dispositions.Disposition(form.disposition.data)
     call_back_at = None
@@ -334,7 +360,10 @@ def disposition(callback_id: int) -> Any:
         )
     except DispositionError as exc:
         return _render_callback(_load(callback_id), form, str(exc)), exc.status
-    flash(f"Callback {callback_id}: {dispositions.LABELS[outcome]}.", "info")
+    flash(
+        _("Callback %(id)s: %(outcome)s.", id=callback_id, outcome=dispositions.LABELS[outcome]),
+        "info",
+    )
     return redirect(url_for("console.queue_page"))
 
 

@@ -11,8 +11,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from flask import Flask, current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -48,14 +51,15 @@ FLOW: tuple[ApplicationStatus, ...] = (
 
 CLOSED = (S.CONNECTED, S.REJECTED)
 
-LABELS: dict[str, str] = {
-    S.PAID: "Paid / भुगतान हुआ",
-    S.SITE_INSPECTED: "Site inspected / स्थल निरीक्षण हुआ",
-    S.METER_ALLOTTED: "Meter allotted / मीटर आवंटित",
-    S.METER_INSTALLED: "Meter installed / मीटर लगा",
-    S.CONNECTED: "Energised / कनेक्शन चालू",
-    S.REJECTED: "Rejected / अस्वीकृत",
+LABELS: dict[str, Any] = {
+    S.PAID: _l("Paid"),
+    S.SITE_INSPECTED: _l("Site inspected"),
+    S.METER_ALLOTTED: _l("Meter allotted"),
+    S.METER_INSTALLED: _l("Meter installed"),
+    S.CONNECTED: _l("Energised"),
+    S.REJECTED: _l("Rejected"),
 }
+"""Each stage's name, in the console page's language (the console's catalogue)."""
 
 CLOCKED_SERVICES = ("new_connection",)
 """Services whose payment starts the clock (the rules' timelines are for new connections)."""
@@ -206,16 +210,22 @@ def clock_for(application_id: int, user: User) -> tuple[Application, ConnectionC
     """Return an application and its clock, if ``user`` may see them."""
     application = db.session.get(Application, application_id)
     if application is None:
-        raise ApplicationNotFound(f"No application {application_id}.")
+        raise ApplicationNotFound(_("No application %(id)s.", id=application_id))
     clock = _clock_of(application_id)
     if clock is None:
         raise NotPaid(
-            f"Application {application.number or application_id} is not paid yet "
-            f"({application.status}): its stages start after payment."
+            _(
+                "Application %(number)s is not paid yet: its stages start after payment.",
+                number=application.number or application_id,
+            )
         )
     if not may_see(user, clock):
         raise NotYourArea(
-            f"Application {application.number} is in {area_label(clock)}, not in your area."
+            _(
+                "Application %(number)s is in %(area)s, not in your area.",
+                number=application.number,
+                area=area_label(clock),
+            )
         )
     return application, clock
 
@@ -223,7 +233,7 @@ def clock_for(application_id: int, user: User) -> tuple[Application, ConnectionC
 def area_label(clock: ConnectionClock) -> str:
     """Return "District / Subdivision" (or the district alone, or "no district")."""
     parts = [part for part in (clock.district, clock.subdivision) if part]
-    return " / ".join(parts) or "no district"
+    return " / ".join(parts) or _("no district")
 
 
 # ------------------------------------------------------------------ recording a stage
@@ -240,20 +250,31 @@ def record_stage(
     """Record ``stage`` on an application whose stage the engineer saw as ``seen_stage``."""
     application, clock = clock_for(application_id, user)
     if not may_record(user, clock):
-        raise NotYourArea("Only the field engineers of this application's area record its stages.")
+        raise NotYourArea(
+            _("Only the field engineers of this application's area record its stages.")
+        )
     if stage not in LABELS or stage == S.PAID:
-        raise BadStage(f"{stage!r} is not a stage that can be recorded.")
+        raise BadStage(_("%(stage)r is not a stage that can be recorded.", stage=stage))
     if seen_stage != clock.stage:
         raise StageConflict(
-            f"The stage changed to {LABELS[clock.stage]} since you opened the page; "
-            "nothing was recorded. Check it and try again."
+            _(
+                "The stage changed to %(stage)s since you opened the page; "
+                "nothing was recorded. Check it and try again.",
+                stage=LABELS[clock.stage],
+            )
         )
     allowed = next_stages(clock.stage)
     if stage not in allowed:
         raise StageConflict(_refusal(clock.stage, stage))
     reason = " ".join(reason.split())
     if stage == S.REJECTED and not MIN_REASON <= len(reason) <= MAX_REASON:
-        raise BadStage(f"Give the reason for rejecting ({MIN_REASON} to {MAX_REASON} characters).")
+        raise BadStage(
+            _(
+                "Give the reason for rejecting (%(min)s to %(max)s characters).",
+                min=MIN_REASON,
+                max=MAX_REASON,
+            )
+        )
     now = utcnow()
     changes: dict[str, object] = {"stage": stage, "stage_at": now}
     if stage == S.CONNECTED:
@@ -267,7 +288,9 @@ def record_stage(
     ).rowcount
     if not moved:
         db.session.rollback()
-        raise StageConflict("Another change was recorded at the same moment; nothing was recorded.")
+        raise StageConflict(
+            _("Another change was recorded at the same moment; nothing was recorded.")
+        )
     old_status = application.status
     application.status = stage
     db.session.add(
@@ -308,13 +331,20 @@ def record_stage(
 
 def _refusal(current: str, wanted: str) -> str:
     if current in CLOSED:
-        return f"This application is closed ({LABELS[current]}); its stage cannot change."
+        return _(
+            "This application is closed (%(stage)s); its stage cannot change.",
+            stage=LABELS[current],
+        )
     following = next_stages(current)[0]
     if wanted == current:
-        return f"{LABELS[current]} is already recorded."
+        return _("%(stage)s is already recorded.", stage=LABELS[current])
     if wanted in FLOW and FLOW.index(S(wanted)) < FLOW.index(S(current)):
-        return f"The stage cannot go back from {LABELS[current]} to {LABELS[wanted]}."
-    return f"Record {LABELS[following]} first: stages cannot be skipped."
+        return _(
+            "The stage cannot go back from %(current)s to %(wanted)s.",
+            current=LABELS[current],
+            wanted=LABELS[wanted],
+        )
+    return _("Record %(stage)s first: stages cannot be skipped.", stage=LABELS[following])
 
 
 def history(application_id: int) -> list[ConnectionStage]:

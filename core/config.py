@@ -104,6 +104,9 @@ class Settings:
     SESSION_IDLE_MINUTES: int = 30
     SESSION_MAX_HOURS: int = 12
     QUEUE_REFRESH_SECONDS: int = 5
+    # The console's own language for someone who has not chosen one and whose browser asks
+    # for neither Hindi nor English: "hi" or "en" (each user's choice is kept on their row).
+    CONSOLE_DEFAULT_LANGUAGE: str = "hi"
     # Languages a consumer may need, offered after "language not spoken".
     CONSOLE_LANGUAGES: str = "hi,en,bho,mai,mag,raj,ur"
     # The IVR: where "0" dials, seconds to wait for keys, tries before offering a callback,

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -93,13 +94,13 @@ def known_places(scope: str) -> list[str]:
 def check_times(starts_at: datetime, restoration: datetime, now: datetime, *, new: bool) -> None:
     """Refuse a restoration before the start, in the past, too far ahead or too long after."""
     if restoration <= starts_at:
-        raise OutageError("The expected restoration must be after the start.")
+        raise OutageError(_("The expected restoration must be after the start."))
     if restoration <= now:
-        raise OutageError("The expected restoration has passed already; give a later time.")
+        raise OutageError(_("The expected restoration has passed already; give a later time."))
     if restoration - starts_at > MAX_DURATION:
-        raise OutageError("An outage may be announced for seven days at most; check the dates.")
+        raise OutageError(_("An outage may be announced for seven days at most; check the dates."))
     if new and starts_at - now > MAX_AHEAD:
-        raise OutageError("A planned outage may be announced up to 60 days ahead.")
+        raise OutageError(_("A planned outage may be announced up to 60 days ahead."))
 
 
 def record_outage(new: NewOutage, user_id: int | None) -> tuple[Outage, bool]:
@@ -113,18 +114,26 @@ def record_outage(new: NewOutage, user_id: int | None) -> tuple[Outage, bool]:
         return existing, False
     now = utcnow()
     if new.reason_code not in REASONS:
-        raise OutageError("Choose a reason from the list.")
+        raise OutageError(_("Choose a reason from the list."))
     place = normalise_place(new.scope, new.place)
     if not place:
-        raise OutageError("Give the feeder code or the area the outage is in.")
+        raise OutageError(_("Give the feeder code or the area the outage is in."))
     check_times(new.starts_at, new.expected_restoration_at, now, new=True)
     numbers = consumers_at(new.scope, place)
     if numbers == 0:
-        what = "feeder" if new.scope == "feeder" else "area"
-        raise NoConsumersThere(
-            f"No consumer is on {what} {place!r}, so no notice would reach anyone and nothing "
-            f"was recorded. Check the {what} as the consumer records spell it."
-        )
+        if new.scope == "feeder":
+            message = _(
+                "No consumer is on feeder %(place)r, so no notice would reach anyone and nothing "
+                "was recorded. Check the feeder as the consumer records spell it.",
+                place=place,
+            )
+        else:
+            message = _(
+                "No consumer is on area %(place)r, so no notice would reach anyone and nothing "
+                "was recorded. Check the area as the consumer records spell it.",
+                place=place,
+            )
+        raise NoConsumersThere(message)
     feeder = place if new.scope == "feeder" else None
     area = place if new.scope == "area" else None
     try:
@@ -139,8 +148,11 @@ def record_outage(new: NewOutage, user_id: int | None) -> tuple[Outage, bool]:
             )
             if overlapping is not None:
                 raise AlreadyAnnounced(
-                    f"Outage {overlapping} on the same {new.scope} is announced for these hours "
-                    "already; change its restoration time instead of recording another."
+                    _(
+                        "Outage %(id)s on the same feeder or area is announced for these hours "
+                        "already; change its restoration time instead of recording another.",
+                        id=overlapping,
+                    )
                 )
             outage = Outage(
                 kind=str(new.kind),
@@ -186,9 +198,13 @@ def record_outage(new: NewOutage, user_id: int | None) -> tuple[Outage, bool]:
 def _open_outage(outage_id: int) -> Outage:
     outage = db.session.get(Outage, outage_id, with_for_update=True)
     if outage is None:
-        raise OutageNotFound(f"There is no outage {outage_id}.")
+        raise OutageNotFound(_("There is no outage %(id)s.", id=outage_id))
     if outage.state != OutageState.ANNOUNCED:
-        raise OutageClosed(f"Outage {outage_id} is {outage.state} already; nothing was changed.")
+        if outage.state == OutageState.RESTORED:
+            message = _("Outage %(id)s is restored already; nothing was changed.", id=outage_id)
+        else:
+            message = _("Outage %(id)s is cancelled already; nothing was changed.", id=outage_id)
+        raise OutageClosed(message)
     return outage
 
 
@@ -215,7 +231,7 @@ def update_restoration(outage_id: int, restoration: datetime, user_id: int | Non
 def close_outage(outage_id: int, state: OutageState, user_id: int | None) -> Outage:
     """Close an outage as restored or cancelled; unsent notices are withdrawn."""
     if state not in (OutageState.RESTORED, OutageState.CANCELLED):
-        raise OutageError("An outage closes as restored or cancelled.")
+        raise OutageError(_("An outage closes as restored or cancelled."))
     session = db.session
     send_restored = (
         bool(current_app.config["OUTAGE_RESTORED_SMS"]) and state == OutageState.RESTORED

@@ -181,6 +181,9 @@ def make_config(
         "SMS_RETRY_BACKOFF": "0",
         # Empty unless the test renders prompts into it: never the developer's instance/prompts.
         "VOICE_PROMPTS_DIR": prompts_dir,
+        # The console's own pages in English unless a test chooses Hindi (its users choose
+        # none): the console's tests assert the English words.
+        "CONSOLE_DEFAULT_LANGUAGE": "en",
     }
 
 

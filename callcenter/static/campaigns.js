@@ -26,7 +26,8 @@
       if (!row) { return; }
       row.querySelectorAll("[data-field]").forEach(function (cell) {
         var name = cell.dataset.field;
-        cell.textContent = name === "progress" ? c.finished + "/" + c.total : c[name];
+        cell.textContent = name === "progress" ? c.finished + "/" + c.total
+          : name === "state" ? (c.state_label || c.state) : c[name];
       });
       var bar = row.querySelector("progress");
       bar.max = c.total || 1;

@@ -7,6 +7,7 @@
   var seconds = parseInt(table.dataset.refreshSeconds, 10) || 30;
   var body = table.querySelector("tbody");
   var stamp = document.getElementById("outages-refreshed");
+  var words = document.body.dataset;  // in the page's language (base.html)
 
   function refresh() {
     if (body.contains(document.activeElement)) { return; }
@@ -20,9 +21,9 @@
         var holder = document.createElement("tbody");
         holder.innerHTML = html;
         body.replaceChildren.apply(body, Array.prototype.slice.call(holder.childNodes));
-        stamp.textContent = "Refreshed " + new Date().toLocaleTimeString();
+        stamp.textContent = (words.updated || "Updated") + " " + new Date().toLocaleTimeString();
       })
-      .catch(function () { stamp.textContent = "Could not refresh; retrying."; });
+      .catch(function () { stamp.textContent = words.refreshFailed || "Could not refresh; retrying."; });
   }
   window.setInterval(refresh, seconds * 1000);
 }());

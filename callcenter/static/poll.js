@@ -18,6 +18,7 @@ window.samparkEmptyRow = function (text, columns) {
 
 window.samparkPoll = function (source, seconds, render, stamp) {
   "use strict";
+  var words = document.body.dataset;  // in the page's language (base.html)
   function refresh() {
     fetch(source, { headers: { Accept: "application/json" }, credentials: "same-origin" })
       .then(function (response) {
@@ -26,9 +27,9 @@ window.samparkPoll = function (source, seconds, render, stamp) {
       })
       .then(function (data) {
         render(data);
-        stamp.textContent = "Updated " + new Date().toLocaleTimeString();
+        stamp.textContent = (words.updated || "Updated") + " " + new Date().toLocaleTimeString();
       })
-      .catch(function () { stamp.textContent = "Could not refresh; retrying."; })
+      .catch(function () { stamp.textContent = words.refreshFailed || "Could not refresh; retrying."; })
       .finally(function () { window.setTimeout(refresh, seconds * 1000); });
   }
   window.setTimeout(refresh, seconds * 1000);

@@ -8,6 +8,7 @@
   var body = table.querySelector("tbody");
   var claim = document.getElementById("my-claim");
   var stamp = document.getElementById("refreshed");
+  var words = table.dataset;  // the page's language: data-empty, data-minutes, data-you-hold…
 
   var cell = window.samparkCell;
 
@@ -22,24 +23,24 @@
       link.textContent = item.id;
       cell(tr, "").appendChild(link);
       cell(tr, item.phone).className = "phone";
-      cell(tr, item.language);
+      cell(tr, item.language_label || item.language);
       cell(tr, item.priority);
-      cell(tr, item.waited_minutes + " min");
+      cell(tr, item.waited_minutes + " " + (words.minutes || "min"));
       cell(tr, item.missed_calls);
       cell(tr, item.attempts);
-      cell(tr, item.due_at + (item.slot ? " (" + item.slot + ")" : ""));
+      cell(tr, item.due_at + (item.slot ? " (" + (item.slot_label || item.slot) + ")" : ""));
       rows.appendChild(tr);
     });
     if (!data.rows.length) {
-      rows.appendChild(window.samparkEmptyRow("No callback is waiting.", 8));
+      rows.appendChild(window.samparkEmptyRow(words.empty || "No callback is waiting.", 8));
     }
     body.replaceChildren(rows);
     claim.replaceChildren();
     if (data.claim) {
       var held = document.createElement("a");
       held.href = data.claim.url;
-      held.textContent = "callback " + data.claim.id;
-      claim.append("You hold ", held, ".");
+      held.textContent = (words.callback || "callback {id}").replace("{id}", data.claim.id);
+      claim.append((words.youHold || "You hold") + " ", held, ".");
     }
   }
 

@@ -11,13 +11,8 @@
     return minutes + ":" + (rest < 10 ? "0" : "") + rest;
   }
 
-  var LABELS = ["Operator", "State", "Time in state", "Callback", "Calls today"];
-
-  function cell(row, text) {
-    var td = window.samparkCell(row, text);
-    td.dataset.label = LABELS[row.children.length - 1];
-    return td;
-  }
+  var words = board.dataset;  // the page's language: data-minutes, data-seconds-left, data-empty
+  var cell = window.samparkCell;  // tables.js labels the cells for the phone layout
 
   function render(data) {
     board.querySelectorAll("[data-field]").forEach(function (value) {
@@ -36,7 +31,8 @@
       tr.className = "state-" + operator.state;
       tr.dataset.id = operator.id;
       cell(tr, operator.name);
-      cell(tr, operator.label + (operator.seconds_left === null ? "" : " (" + operator.seconds_left + " s left)"));
+      var left = (words.secondsLeft || "{n} s left").replace("{n}", operator.seconds_left);
+      cell(tr, operator.label + (operator.seconds_left === null ? "" : " (" + left + ")"));
       cell(tr, clock(operator.seconds_in_state));
       var held = cell(tr, "");
       if (operator.callback_id) {
@@ -49,7 +45,7 @@
       rows.appendChild(tr);
     });
     if (!data.operators.length) {
-      rows.appendChild(window.samparkEmptyRow("No operator account is active.", 5));
+      rows.appendChild(window.samparkEmptyRow(words.empty || "No operator account is active.", 5));
     }
     body.replaceChildren(rows);
   }

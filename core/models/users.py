@@ -44,6 +44,8 @@ class User(UserMixin, db.Model):
     phone: Mapped[str | None] = mapped_column(PHONE)
     # Languages the person speaks, comma-separated codes ("hi,en").
     languages: Mapped[str] = mapped_column(String(40), default="hi")
+    # The console's language this user chose ("hi" or "en"); None: not chosen yet.
+    language: Mapped[str | None] = mapped_column(String(5))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # A field engineer's area: "District" or "District/Subdivision" (connections.areas).
     area: Mapped[str | None] = mapped_column(String(120))

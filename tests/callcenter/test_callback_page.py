@@ -72,11 +72,12 @@ def test_the_callback_page_shows_the_callers_history(app, operator, callback_fac
     assert "+91******5678" in text
     assert "9812345678" not in text
     assert text.count("101000") == 1 and "101002" in text
-    assert "₹1234.50 of 01 Oct 2026" in text  # the latest bill, not the older one
+    assert "₹1,234.50 of 01 Oct 2026" in text  # the latest bill, not the older one
     assert "₹410.00" not in text
-    assert "NC-2026-000123 — new_connection — submitted" in text
-    assert text.count("— merged") == 1 and "— queued" in text
-    assert "no-answer" in text and "(earlier callback)" in text
+    # Codes read as words: the service, the status, each missed call's and attempt's outcome.
+    assert "NC-2026-000123 — New connection — Submitted" in text
+    assert text.count("— added to the open callback") == 1 and "— callback opened" in text
+    assert "no answer" in text and "no-answer" not in text and "(earlier callback)" in text
 
 
 def test_accounts_shown_stop_at_25(app, operator, callback_factory):

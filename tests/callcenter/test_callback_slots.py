@@ -76,10 +76,12 @@ def test_the_console_shows_the_slot_on_the_queue_and_callback_pages(app, operato
     plain = make_callback(app, "+919822222222")
 
     page = operator.get("/console/").get_data(as_text=True)
-    assert "(evening)" in page
+    assert "(Evening)" in page
     rows = {row["id"]: row for row in operator.get("/console/queue.json").json["rows"]}
     assert (rows[slotted]["slot"], rows[plain]["slot"]) == ("evening", None)
-    assert "Slot asked for" in operator.get(f"/console/callbacks/{slotted}").get_data(True)
+    assert rows[slotted]["slot_label"] == "Evening"
+    callback_page = operator.get(f"/console/callbacks/{slotted}").get_data(True)
+    assert "<dt>Slot asked for</dt><dd>Evening</dd>" in callback_page
     assert "Slot asked for" not in operator.get(f"/console/callbacks/{plain}").get_data(True)
 
     today = datetime.now(app.extensions["settings"].zone).date()

@@ -31,7 +31,7 @@ def test_a_supervisor_creates_a_campaign_and_its_calls_are_scheduled(app, superv
     assert created.status_code == 302
     assert created.headers["Location"].endswith(PAGE)
     page = supervisor.get(PAGE).get_data(as_text=True)
-    assert "Campaign “dues march”: 2 number(s) to call." in page
+    assert "Campaign “dues march”: 2 numbers to call." in page
     with app.app_context():
         campaign = db.session.scalar(select(Campaign).where(Campaign.name == "dues march"))
         assert campaign.rate == 2.0
@@ -95,7 +95,7 @@ def test_pause_resume_and_cancel(app, supervisor):
     assert act("pause").status_code == 302
     assert states() == {"paused"}
     assert shown_state() == "paused"
-    assert "paused: 3 waiting call(s) held back" in supervisor.get(PAGE).get_data(as_text=True)
+    assert "paused: 3 waiting calls held back" in supervisor.get(PAGE).get_data(as_text=True)
 
     assert act("resume").status_code == 302
     assert states() == {"queued"}

@@ -28,7 +28,7 @@ def test_supervisors_see_each_campaigns_progress(app, supervisor):
 
     row = page[page.index(f'id="campaign-{campaign_id}"') :].split("</tr>")[0]
     assert "november dues" in row
-    assert "overdue-bills" in row
+    assert "Overdue bills" in row
     assert '<progress max="3" value="1">' in row
     assert "1/3" in row
     assert "9800000301" not in page

@@ -193,6 +193,9 @@ def test_the_callback_page_shows_the_trail_of_changes(app, operator, callback_fa
 
     text = operator.get(page).get_data(as_text=True)
 
-    assert text.count("Asha: claim") == 2
-    assert "Asha: release" in text
-    assert "status: claimed → pending" in text
+    # Words, not codes: who took it and gave it back, each status by its name.
+    assert text.count("Taken by Asha") == 2
+    assert "Given back to the queue by Asha" in text
+    assert "status: Taken → Waiting" in text
+    assert "taken by: — → Asha" in text and "taken by: Asha → —" in text
+    assert "claimed_by_id" not in text and "claim_timeout" not in text

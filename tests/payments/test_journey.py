@@ -79,11 +79,13 @@ def test_supervisor_sees_flagged_payments(app, razorpay_api):
     assert post_posting(client, body).json["outcome"] == "partial"
     supervisor = signed_in(app, make_user(app, "ravi", Role.SUPERVISOR))
     page = supervisor.get("/console/payments/flagged").get_data(as_text=True)
-    assert "EMITRA-77" in page and "partial" in page and "NC-2026-000123" in page
+    # The outcome in words, the amount with its paise.
+    assert "EMITRA-77" in page and "Less than the demand" in page and "NC-2026-000123" in page
+    assert "₹100.00" in page
     assert 'http-equiv="refresh"' in page
     operator = signed_in(app, make_user(app, "asha"))
     assert operator.get("/console/payments/flagged").status_code == 403
     with app.app_context():
         application = db.session.scalar(select(Application))
     page = supervisor.get(f"/console/applications/{application.id}").get_data(as_text=True)
-    assert 'class="flagged"' in page and "partial (flagged)" in page
+    assert 'class="flagged"' in page and "Less than the demand (flagged)" in page
