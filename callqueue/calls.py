@@ -24,7 +24,7 @@ from flask import current_app
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from callqueue.context import app_job
 from callqueue.queues import CALLS_QUEUE, enqueue
@@ -367,6 +367,18 @@ def recover_calls(*, now: datetime | None = None) -> int:
     return recovered
 
 
+def calls_not_recorded(
+    session: Session, found: list[Receipt], sid_column: InstrumentedAttribute[str | None]
+) -> list[Receipt]:
+    """Return the calls the provider listed that no record of ours (``sid_column``) names.
+
+    A call some other attempt or campaign call already holds is not the lost one.
+    """
+    named = set(session.scalars(select(sid_column).where(sid_column.in_([r.sid for r in found]))))
+    session.rollback()
+    return [receipt for receipt in found if receipt.sid not in named]
+
+
 def settle_placement(attempt_id: int, *, now: datetime | None = None) -> int:
     """Ask the provider what became of an attempt left placing, and record it; 1 if settled.
 
@@ -395,15 +407,7 @@ def settle_placement(attempt_id: int, *, now: datetime | None = None) -> int:
             log.warning("call attempt %s: could not ask the provider: %s", attempt_id, exc)
             return 0
     if found is not None:
-        known = set(
-            session.scalars(
-                select(CallAttempt.call_sid).where(
-                    CallAttempt.call_sid.in_([receipt.sid for receipt in found])
-                )
-            )
-        )
-        session.rollback()
-        found = [receipt for receipt in found if receipt.sid not in known]
+        found = calls_not_recorded(session, found, CallAttempt.call_sid)
         if not found:
             _end_unplaced(attempt_id, "the provider took no call for it", now)
             log.info("call attempt %s: the provider took no call; not placed", attempt_id)

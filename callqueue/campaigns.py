@@ -28,7 +28,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
-from callqueue.calls import CLOCK_SKEW, STUCK_PLACING_AFTER
+from callqueue.calls import CLOCK_SKEW, STUCK_PLACING_AFTER, calls_not_recorded
 from callqueue.context import app_job
 from callqueue.queues import CAMPAIGNS_QUEUE, get_queue
 from core.config import settings
@@ -455,15 +455,7 @@ def settle_stuck_calls(*, now: datetime | None = None) -> int:
             log.warning("campaign call %s: could not ask the provider: %s", call_id, exc)
             continue  # the next sweep asks again
         if found is not None:
-            named = set(
-                session.scalars(
-                    select(CampaignCall.call_sid).where(
-                        CampaignCall.call_sid.in_([receipt.sid for receipt in found])
-                    )
-                )
-            )
-            session.rollback()
-            found = [receipt for receipt in found if receipt.sid not in named]
+            found = calls_not_recorded(session, found, CampaignCall.call_sid)
         if found == []:
             log.info("campaign call %s: the provider took no call; attempt ended", call_id)
             _end_attempt(call_id, None, "no-answer", now)
