@@ -51,6 +51,10 @@ def web_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+class SlowStop(UserWarning):
+    """A stop slower than STOP_SECONDS that still ended inside gunicorn's grace."""
+
+
 def dump_stacks(workers: list[psutil.Process]) -> list[int]:
     """Have each worker still running print its threads' stacks to the log; return their pids."""
     running = [worker.pid for worker in workers if worker.is_running()]
@@ -69,6 +73,8 @@ def test_gunicorn_listens_on_loopback_unless_host_says_otherwise(monkeypatch):
     assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["bind"] == "0.0.0.0:5123"
 
 
+# Shown in the run's summary, not raised: the suite's warnings are errors otherwise.
+@pytest.mark.filterwarnings("always::tests.test_gunicorn_conf.SlowStop")
 def test_ctrl_c_on_a_busy_server_stops_every_worker_every_time(web_env, tmp_path):
     # Ctrl-C in a terminal reaches the master and its workers at once, and the master
     # then sends each worker SIGQUIT: a worker accepting a connection at that moment
@@ -120,8 +126,10 @@ def test_ctrl_c_on_a_busy_server_stops_every_worker_every_time(web_env, tmp_path
             # Slow but stopped: said loudly, with where the workers waited, for whoever
             # reads the run (seen once in many runs, on a loaded machine).
             warnings.warn(
-                f"round {round_number}: still running after {STOP_SECONDS} s; workers {slow} "
-                f"stopped only when the master killed them:\n{output}",
+                SlowStop(
+                    f"round {round_number}: still running after {STOP_SECONDS} s; the stacks "
+                    f"of workers {slow}, then still running, are in the log:\n{output}"
+                ),
                 stacklevel=1,
             )
         assert not left, f"round {round_number} left:\n{describe(left)}\n{output}"
