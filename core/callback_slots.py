@@ -22,7 +22,6 @@ from datetime import datetime, time, timedelta
 
 from core.config import SettingsError, settings, split_list
 from core.hours import MAX_DAYS_AHEAD, CallingHours, CallingHoursError
-from core.models import utcnow
 
 log = logging.getLogger("sampark.config")
 
@@ -48,11 +47,6 @@ class CallbackSlot:
     name: str
     opens: time
     closes: time
-
-    @property
-    def hours_text(self) -> str:
-        """The slot's hours as an SMS writes them: 09:00-12:00."""
-        return f"{self.opens:%H:%M}-{self.closes:%H:%M}"
 
 
 @dataclass(frozen=True)
@@ -131,7 +125,3 @@ def callback_slots() -> CallbackSlots:
     """Return the app's callback slots (``CALLBACK_SLOTS`` inside the calling hours)."""
     return settings().callback_slots
 
-
-def callback_due_at(slot: str | None, at: datetime | None = None) -> datetime:
-    """Return when a callback for ``slot`` (None: as soon as possible) falls due."""
-    return callback_slots().next_start(slot, at or utcnow())

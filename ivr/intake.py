@@ -110,7 +110,7 @@ def callback_request(
     as calling hours allow. The callback falls due at the slot's next start.
     """
     config = settings()
-    slot = slot if config.callback_slots.get(slot) else None
+    slot = slot if slot in config.callback_slots.names else None
     return {
         "phone": phone,
         "language": language,

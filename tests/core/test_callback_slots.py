@@ -55,7 +55,6 @@ def test_slots_are_clipped_to_the_calling_hours_and_one_outside_is_not_offered()
     assert slots.names == ("morning", "afternoon")
     morning = slots.get("morning")
     assert (morning.opens, morning.closes) == (time(10), time(12))
-    assert morning.hours_text == "10:00-12:00"
     assert slots.next_start("morning", ist(2026, 12, 15, 8, 0)) == ist(2026, 12, 15, 10, 0)
     assert slots.get("evening") is None
     assert slots.next_start("evening", ist(2026, 12, 15, 8, 0)) == ist(2026, 12, 15, 10, 0)
